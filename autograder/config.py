@@ -1,0 +1,60 @@
+"""nbgrader configuration for the course, built in one place.
+
+The repository's nbgrader_config.py (read by the nbgrader command line and the JupyterLab
+extension) and the course's own tools both call ``configure``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+from . import REPO_ROOT
+
+# nbgrader shells out to `alembic` (and kernels to `python`): make the tools of this
+# interpreter's environment win even when .venv/bin is not on PATH.
+_BIN = str(Path(sys.executable).parent)
+if os.environ.get("PATH", "").split(os.pathsep)[0] != _BIN:
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+
+# Deep-learning cells train models: 30 s (nbgrader's default) is far too short.
+CELL_TIMEOUT_S = int(os.environ.get("COURSE_CELL_TIMEOUT", "300"))
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+
+def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str | None = None) -> Config:
+    """Fill ``c`` so that source = solutions/, release = course/, grading work under grading/."""
+    root = Path(root).resolve()
+    grading = Path(grading_dir).resolve() if grading_dir else root / "grading"
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.course_id = "pytorch-course"
+    c.CourseDirectory.source_directory = "solutions"
+    c.CourseDirectory.release_directory = "course"
+    # Absolute paths are kept as they are by os.path.join, so grading may live elsewhere.
+    c.CourseDirectory.submitted_directory = str(grading / "submitted")
+    c.CourseDirectory.autograded_directory = str(grading / "autograded")
+    c.CourseDirectory.feedback_directory = str(grading / "feedback")
+    c.CourseDirectory.db_url = f"sqlite:///{grading / 'gradebook.db'}"
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+    c.ClearSolutions.code_stub = {"python": CODE_STUB}
+    c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+    c.Execute.timeout = CELL_TIMEOUT_S
+    c.Execute.interrupt_on_timeout = True
+    # Deleted test cells come back from the gradebook at grading time.
+    c.OverwriteCells.add_missing_cells = True
+
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+    from .preprocessors import StderrIsNotFailure
+    chain = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    chain.insert(chain.index(Execute) + 1, StderrIsNotFailure)
+    c.Autograde.autograde_preprocessors = chain
+    return c
+
+
+def make_config(root: Path | str = REPO_ROOT, grading_dir: Path | str | None = None) -> Config:
+    return configure(Config(), root, grading_dir)

@@ -1,0 +1,107 @@
+"""Run a notebook the way grading runs it, and say which checks passed.
+
+Fresh kernel, top to bottom, the grader's per-cell timeout, and the grader's warning policy
+(text on stderr is not a failure; only an error is). Used by the test suite on the masters
+and by students through ``make check NB=...`` or ``coursekit.self_check()``.
+
+    python -m autograder.run NOTEBOOK.ipynb [--timeout S]
+
+Exit status: 0 when every test cell passed, 1 when one failed, 2 when the notebook could not run.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from .config import CELL_TIMEOUT_S
+
+
+@dataclass
+class CheckResult:
+    grade_id: str
+    points: float
+    passed: bool
+    message: str
+
+
+def execute(path: Path | str, timeout: int = CELL_TIMEOUT_S) -> tuple[nbformat.NotebookNode, float]:
+    """Execute a copy of the notebook in a fresh kernel, in the notebook's folder."""
+    path = Path(path).resolve()
+    nb = nbformat.read(str(path), as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                            interrupt_on_timeout=True, record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    return nb, time.perf_counter() - start
+
+
+def _error_text(output) -> str:
+    return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
+
+
+def checks(nb: nbformat.NotebookNode) -> list[CheckResult]:
+    """One result per autograded test cell: passed unless the cell raised."""
+    results = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        results.append(CheckResult(meta.get("grade_id", "?"), float(meta.get("points", 0)),
+                                   not errors, _error_text(errors[0]) if errors else ""))
+    return results
+
+
+def first_error_outside_tests(nb: nbformat.NotebookNode) -> str | None:
+    """The first error raised by a cell that is not a test cell (setup, answer, example)."""
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")):
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return f"cell {index} ({meta.get('grade_id', 'no id')}): {_error_text(output)}"
+    return None
+
+
+def report(path: Path | str, timeout: int = CELL_TIMEOUT_S, out=sys.stdout) -> int:
+    path = Path(path)
+    if not path.is_file():
+        print(f"error: {path} does not exist. Give the path of your notebook, for example "
+              "course/01_tensors/01_tensors.ipynb.", file=sys.stderr)
+        return 2
+    try:
+        nb, seconds = execute(path, timeout)
+    except Exception as error:  # unreadable JSON, kernel that died...
+        print(f"error: {path} could not be run: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    results = checks(nb)
+    passed = sum(r.passed for r in results)
+    for r in results:
+        mark = "ok  " if r.passed else "FAIL"
+        print(f"  {mark} {r.grade_id} ({r.points:g} pt){'' if r.passed else ': ' + r.message}", file=out)
+    other = first_error_outside_tests(nb)
+    if other:
+        print(f"  note: {other}", file=out)
+    print(f"{path.name}: {passed} of {len(results)} visible checks passed in {seconds:.0f} s; "
+          "hidden checks run at grading.", file=out)
+    return 0 if passed == len(results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebook")
+    parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT_S, help="seconds allowed per cell")
+    args = parser.parse_args(argv)
+    return report(args.notebook, args.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Checks used by the notebooks' test cells, with messages written for a learner.
+
+Every check raises ``CheckFailed`` (an AssertionError) with one line: what was expected,
+what came back, and a hint when one is given. The order is always type, shape, dtype,
+device, then values, so the first message names the most basic mistake.
+
+The checks never trust the student's object: they test exact types (a Tensor subclass
+with a custom ``__eq__`` is refused) and compare values with torch.testing.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+__all__ = [
+    "CheckFailed", "expect", "expect_type", "expect_tensor", "expect_close",
+    "expect_equal", "expect_number", "expect_raises",
+]
+
+
+class CheckFailed(AssertionError):
+    """A test cell's check failed; the message is meant for the student."""
+
+
+def _fail(name: str, message: str, hint: str | None) -> None:
+    text = f"{name}: {message}"
+    if hint:
+        text += f" Hint: {hint}"
+    raise CheckFailed(text)
+
+
+def _shape(t: torch.Tensor) -> tuple:
+    return tuple(t.shape)
+
+
+def expect(condition: Any, message: str, hint: str | None = None) -> None:
+    """A plain condition; the message says what should have been true."""
+    if not bool(condition):
+        raise CheckFailed(message + (f" Hint: {hint}" if hint else ""))
+
+
+def expect_type(value: Any, expected_type: type, name: str = "result", hint: str | None = None) -> None:
+    """Exact type: subclasses (and their overridden operators) are refused."""
+    if type(value) is not expected_type:
+        _fail(name, f"expected a {expected_type.__module__}.{expected_type.__qualname__}, "
+                    f"got {type(value).__module__}.{type(value).__qualname__}.", hint)
+
+
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    if a.type != b.type:
+        return False
+    return a.index is None or b.index is None or a.index == b.index
+
+
+def expect_tensor(value: Any, *, shape=None, dtype: torch.dtype | None = None,
+                  device: torch.device | str | None = None, name: str = "result",
+                  hint: str | None = None, requires_grad: bool | None = None) -> None:
+    """Type, then shape, dtype, device and requires_grad, each only if given."""
+    expect_type(value, torch.Tensor, name, hint or "return a torch.Tensor, not a list, NumPy array or number.")
+    if shape is not None and _shape(value) != tuple(shape):
+        _fail(name, f"expected shape {tuple(shape)}, got {_shape(value)}.", hint)
+    if dtype is not None and value.dtype != dtype:
+        _fail(name, f"expected dtype {dtype}, got {value.dtype}.", hint)
+    if device is not None and not _same_device(value.device, torch.device(device)):
+        _fail(name, f"expected a tensor on {torch.device(device)}, got one on {value.device}.",
+              hint or "create new tensors with device=x.device (or .to(x.device)) so they follow the input.")
+    if requires_grad is not None and value.requires_grad != requires_grad:
+        _fail(name, f"expected requires_grad={requires_grad}, got {value.requires_grad}.", hint)
+
+
+def expect_close(actual: Any, expected: torch.Tensor, *, name: str = "result",
+                 rtol: float | None = None, atol: float | None = None,
+                 hint: str | None = None, check_dtype: bool = True) -> None:
+    """Same type, shape, dtype and device as ``expected``, values within tolerance."""
+    expect_tensor(actual, shape=expected.shape, dtype=expected.dtype if check_dtype else None,
+                  device=expected.device, name=name, hint=hint)
+    a = actual.detach()
+    e = expected.detach()
+    if not check_dtype:
+        a = a.to(e.dtype)
+    try:
+        torch.testing.assert_close(a, e, rtol=rtol, atol=atol, equal_nan=True)
+    except AssertionError:
+        diff = (a.double() - e.double()).abs() if a.numel() else torch.zeros(0)
+        diff = torch.nan_to_num(diff, nan=math.inf)
+        if diff.numel():
+            worst = int(diff.argmax())
+            index = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), a.shape)) if a.dim() else ()
+            detail = (f"values differ; the largest difference is at index {index}: "
+                      f"expected {e.flatten()[worst].item():.6g}, got {a.flatten()[worst].item():.6g}.")
+        else:
+            detail = "values differ."
+        _fail(name, detail, hint)
+
+
+def expect_equal(actual: Any, expected: Any, *, name: str = "result", hint: str | None = None) -> None:
+    """Exact type and equality for plain Python values (int, str, bool, tuple of those)."""
+    expect_type(actual, type(expected), name, hint)
+    if isinstance(expected, (tuple, list)):
+        if len(actual) != len(expected):
+            _fail(name, f"expected {len(expected)} items, got {len(actual)}.", hint)
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            expect_equal(a, e, name=f"{name}[{i}]", hint=hint)
+        return
+    if not expected == actual:  # expected's own __eq__, never the student's
+        _fail(name, f"expected {expected!r}, got {actual!r}.", hint)
+
+
+def expect_number(actual: Any, expected: float, *, name: str = "result", rel: float = 1e-6,
+                  abs_tol: float = 1e-8, hint: str | None = None) -> None:
+    """A Python float (or int) close to ``expected``; tensors are refused (call .item())."""
+    if type(actual) not in (float, int):
+        _fail(name, f"expected a Python number, got {type(actual).__qualname__}.",
+              hint or "use .item() to turn a one-element tensor into a Python number.")
+    if not math.isclose(float(actual), float(expected), rel_tol=rel, abs_tol=abs_tol):
+        _fail(name, f"expected {expected:.6g}, got {float(actual):.6g}.", hint)
+
+
+class expect_raises:
+    """Context manager: the block must raise ``exc_type`` (a subclass counts)."""
+
+    def __init__(self, exc_type: type[BaseException], name: str = "code", hint: str | None = None):
+        self.exc_type, self.name, self.hint = exc_type, name, hint
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            _fail(self.name, f"expected {self.exc_type.__name__} to be raised, but nothing was raised.", self.hint)
+        if not issubclass(exc_type, self.exc_type):
+            return False
+        return True

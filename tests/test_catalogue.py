@@ -1,0 +1,74 @@
+"""The wrong-answer catalogue: function-level, in-process, seconds per notebook.
+
+For every exercise of every master notebook: the solution passes its tests (visible and
+hidden), the released blank stub fails them, and each catalogued mistake fails them.
+Catalogues live in tests/catalogue/cNN_topic.py as ``NOTEBOOK`` and ``MISTAKES``.
+"""
+import importlib
+import pkgutil
+
+import pytest
+
+from autograder import exercises
+from autograder.release import assignments
+
+import tests.catalogue as catalogue_pkg
+
+MIN_MISTAKES = 2
+
+
+def _catalogues() -> dict:
+    found = {}
+    for info in pkgutil.iter_modules(catalogue_pkg.__path__):
+        module = importlib.import_module(f"tests.catalogue.{info.name}")
+        found[module.NOTEBOOK] = module.MISTAKES
+    return found
+
+
+CATALOGUES = _catalogues()
+_BOOKS: dict = {}
+
+
+def book(assignment):
+    if assignment not in _BOOKS:
+        _BOOKS[assignment] = exercises.load(exercises.master_path(assignment))
+    return _BOOKS[assignment]
+
+
+def _cases():
+    for assignment in assignments():
+        for name in exercises.load(exercises.master_path(assignment)).exercises:
+            yield assignment, name
+
+
+CASES = list(_cases())
+MISTAKE_CASES = [(a, n, label) for a, n in CASES for label in CATALOGUES.get(a, {}).get(n, {})]
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_every_exercise_has_a_catalogue(assignment):
+    names = set(book(assignment).exercises)
+    catalogue = CATALOGUES.get(assignment)
+    assert catalogue is not None, f"tests/catalogue has no file for {assignment}"
+    assert set(catalogue) <= names, f"catalogue names unknown exercises: {set(catalogue) - names}"
+    thin = {n: len(catalogue.get(n, {})) for n in names if len(catalogue.get(n, {})) < MIN_MISTAKES}
+    assert not thin, f"exercises with fewer than {MIN_MISTAKES} catalogued mistakes: {thin}"
+
+
+@pytest.mark.parametrize("assignment,name", CASES, ids=[f"{a}::{n}" for a, n in CASES])
+def test_solution_passes(assignment, name):
+    outcome = exercises.run_exercise(book(assignment), name)
+    assert outcome.passed, outcome.message
+
+
+@pytest.mark.parametrize("assignment,name", CASES, ids=[f"{a}::{n}" for a, n in CASES])
+def test_blank_stub_fails(assignment, name):
+    outcome = exercises.run_exercise(book(assignment), name, exercises.blank_answer(assignment, name))
+    assert not outcome.passed, "the released stub passes its own tests"
+
+
+@pytest.mark.parametrize("assignment,name,label", MISTAKE_CASES,
+                         ids=[f"{a}::{n}::{m}" for a, n, m in MISTAKE_CASES])
+def test_mistake_loses_points(assignment, name, label):
+    outcome = exercises.run_exercise(book(assignment), name, CATALOGUES[assignment][name][label])
+    assert not outcome.passed, f"the mistake '{label}' passes every test of {name}"
