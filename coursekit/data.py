@@ -96,20 +96,20 @@ def _check_loads(staging_root: Path) -> None:
 
 
 def prepare_mnist(seed_from: str | Path | None = None, root: Path | None = None,
-                  allow_download: bool = True, quiet: bool = False) -> Path:
+                  allow_download: bool = True, quiet: bool = False, force: bool = False) -> Path:
     """Make sure a verified MNIST copy exists under ``root``; return the root.
 
-    With ``seed_from`` the archives come from that folder (offline); otherwise a present and
-    verified copy is kept, and a missing one is downloaded through torchvision (MD5-checked).
+    A present and verified copy is kept (unless ``force``). Otherwise the archives come from
+    ``seed_from`` (offline) or are downloaded through torchvision (MD5-checked).
     """
     root = Path(root or data_root()).resolve()
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
-    if seed_from is None and is_ready(root):
+    if seed_from is not None:  # a bad seed folder is reported even when no copy is needed
+        _verify_seed_folder(Path(seed_from).expanduser().resolve())
+    if not force and is_ready(root):
         say(f"MNIST is present and verified in {_raw(root)}")
         return root
-    if seed_from is not None:
-        _verify_seed_folder(Path(seed_from).expanduser().resolve())
-    elif not allow_download:
+    if seed_from is None and not allow_download:
         raise DataError(_missing_message(root))
 
     root.mkdir(parents=True, exist_ok=True)
@@ -187,13 +187,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder holding the four original MNIST .gz archives (offline seeding)")
     parser.add_argument("--check", action="store_true", help="only report whether MNIST is present and verified")
     parser.add_argument("--no-download", action="store_true", help="fail instead of downloading")
+    parser.add_argument("--force", action="store_true", help="replace a copy that is already present")
     args = parser.parse_args(argv)
     if args.check:
         bad = problems()
         print("MNIST: present and verified" if not bad else "MNIST: " + "; ".join(bad))
         return 0 if not bad else 1
     try:
-        prepare_mnist(args.seed_from or None, allow_download=not args.no_download)
+        prepare_mnist(args.seed_from or None, allow_download=not args.no_download, force=args.force)
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,64 @@
+# The course's commands. `make help` lists them. Everything runs inside .venv, created on demand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+PY := $(BIN)/python
+export PATH := $(BIN):$(PATH)
+
+# Reinstall only when the pins change: the stamp's name is a hash of what defines the environment.
+REQ_HASH := $(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.installed-$(REQ_HASH)
+
+# Offline MNIST: a folder holding the four original .gz archives. A seed folder at
+# ../shared/datasets/MNIST/raw (how CI and workshop machines are laid out) is used by default.
+MNIST_FROM ?= $(wildcard $(abspath ..)/shared/datasets/MNIST/raw)
+
+MASTERS := $(wildcard solutions/*/*.ipynb)
+RELEASED := $(patsubst solutions/%,course/%,$(MASTERS))
+
+LAB_ARGS ?=
+TEST_ARGS ?=
+WORKERS ?= $(shell nproc)
+SUBMISSIONS ?=
+NB ?=
+
+.PHONY: help setup lab test data release check autograde clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "  variables: MNIST_FROM=<folder> COURSE_DEVICE=cpu|cuda|auto WORKERS=<n> SUBMISSIONS=<dir> NB=<notebook>"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade-strategy only-if-needed -r requirements.txt
+	$(PY) -m pip install --no-build-isolation --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP) data $(RELEASED) ## Install what is missing, prepare MNIST, rebuild course/ if stale
+
+data: $(STAMP) ## Make sure MNIST is present and verified (MNIST_FROM=<folder> seeds it offline)
+	$(PY) -m coursekit.data $(if $(MNIST_FROM),--from "$(MNIST_FROM)")
+
+release: $(STAMP) ## Regenerate all of course/ from solutions/ (deterministic: twice gives no diff)
+	$(PY) -m autograder.release
+
+course/%.ipynb: solutions/%.ipynb $(STAMP)
+	$(PY) -m autograder.release $(notdir $(patsubst %/,%,$(dir $*)))
+
+lab: setup ## Open the course in JupyterLab (LAB_ARGS="--ip=0.0.0.0" to serve a room)
+	$(BIN)/jupyter lab --ServerApp.root_dir=course \
+	  --LabApp.default_url=/lab/tree/00_getting_started/00_getting_started.ipynb \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+test: setup ## Run the whole test suite (TEST_ARGS="-k tensors" to narrow it)
+	$(PY) -m pytest -n 2 $(TEST_ARGS)
+
+check: $(STAMP) ## Run a notebook as grading will: make check NB=course/01_tensors/01_tensors.ipynb
+	@test -n "$(NB)" || { echo "usage: make check NB=course/<notebook>/<notebook>.ipynb"; exit 2; }
+	$(PY) -m autograder.run "$(NB)"
+
+clean: ## Remove generated grading output (keeps .venv, data/ and course/)
+	rm -rf grading .pytest_cache

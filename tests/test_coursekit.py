@@ -1,0 +1,86 @@
+"""The notebook helpers: device selection, seeding, and checks a learner can read."""
+import numpy as np
+import pytest
+import torch
+
+import coursekit
+from coursekit import checks, device
+from coursekit.checks import CheckFailed
+
+
+def _resolve(monkeypatch, value):
+    monkeypatch.setenv("COURSE_DEVICE", value)
+    return coursekit.DEVICE
+
+
+def test_device_choices(monkeypatch):
+    assert _resolve(monkeypatch, "cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert _resolve(monkeypatch, "auto").type == expected
+    assert _resolve(monkeypatch, " AUTO ").type == expected
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_requested_but_absent_is_a_clear_error(monkeypatch):
+    with pytest.raises(device.DeviceError, match="COURSE_DEVICE=cpu"):
+        _resolve(monkeypatch, "cuda")
+
+
+def test_unknown_device_is_a_clear_error(monkeypatch):
+    with pytest.raises(device.DeviceError, match="one of cpu, cuda, auto"):
+        _resolve(monkeypatch, "tpu")
+
+
+def test_seed_everything_repeats():
+    coursekit.seed_everything(3)
+    a = (torch.rand(3), np.random.rand(), torch.randn(2, generator=coursekit.seed_everything(3)))
+    coursekit.seed_everything(3)
+    b = (torch.rand(3), np.random.rand(), torch.randn(2, generator=coursekit.seed_everything(3)))
+    assert torch.equal(a[0], b[0]) and a[1] == b[1] and torch.equal(a[2], b[2])
+
+
+def _message(fn, *args, **kwargs) -> str:
+    with pytest.raises(CheckFailed) as error:
+        fn(*args, **kwargs)
+    text = str(error.value)
+    assert "\n" not in text, "check messages are one line"
+    return text
+
+
+def test_expect_close_names_the_first_basic_mistake():
+    expected = torch.ones(2, 3)
+    assert "expected a torch.Tensor, got builtins.list" in _message(checks.expect_close, [[1.0] * 3] * 2, expected)
+    assert "numpy.ndarray" in _message(checks.expect_close, np.ones((2, 3)), expected)
+    assert "expected shape (2, 3), got (3, 2)" in _message(checks.expect_close, torch.ones(3, 2), expected)
+    assert "expected dtype torch.float32, got torch.float64" in _message(
+        checks.expect_close, torch.ones(2, 3, dtype=torch.float64), expected)
+    text = _message(checks.expect_close, torch.tensor([[1.0, 1, 1], [1, 5, 1]]), expected, hint="look again")
+    assert "index (1, 1): expected 1, got 5" in text and text.endswith("Hint: look again")
+    checks.expect_close(torch.ones(2, 3) + 1e-7, expected)
+
+
+def test_checks_refuse_subclasses_that_lie():
+    class Liar(torch.Tensor):
+        def __eq__(self, other):
+            return True
+
+    fake = torch.zeros(2, 3).as_subclass(Liar)
+    assert "got" in _message(checks.expect_close, fake, torch.ones(2, 3))
+
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+    assert "expected a builtins.int" in _message(checks.expect_equal, AlwaysEqual(), 3)
+
+
+def test_expect_number_wants_python_numbers():
+    assert ".item()" in _message(checks.expect_number, torch.tensor(2.0), 2.0)
+    checks.expect_number(2.0000001, 2.0)
+    assert "expected 2, got 3" in _message(checks.expect_number, 3.0, 2.0)
+
+
+def test_expect_raises():
+    with checks.expect_raises(RuntimeError):
+        raise RuntimeError("boom")
+    assert "nothing was raised" in _message(lambda: checks.expect_raises(ValueError).__exit__(None, None, None))
