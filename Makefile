@@ -60,5 +60,9 @@ check: $(STAMP) ## Run a notebook as grading will: make check NB=course/01_tenso
 	@test -n "$(NB)" || { echo "usage: make check NB=course/<notebook>/<notebook>.ipynb"; exit 2; }
 	$(PY) -m autograder.run "$(NB)"
 
+autograde: setup ## Grade a class: make autograde SUBMISSIONS=<dir> [WORKERS=n] [FORCE=1] [PATTERN=regex]
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make autograde SUBMISSIONS=<folder of submissions>"; exit 2; }
+	$(PY) -m autograder.grade "$(SUBMISSIONS)" --workers $(WORKERS) $(if $(FORCE),--force) $(if $(PATTERN),--pattern '$(PATTERN)')
+
 clean: ## Remove generated grading output (keeps .venv, data/ and course/)
 	rm -rf grading .pytest_cache

@@ -47,12 +47,14 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     # Deleted test cells come back from the gradebook at grading time.
     c.OverwriteCells.add_missing_cells = True
 
-    from nbgrader.converters import Autograde
+    from nbgrader.converters import Autograde, GenerateFeedback
     from nbgrader.preprocessors import Execute
-    from .preprocessors import StderrIsNotFailure
+    from .preprocessors import HideHiddenTests, StderrIsNotFailure
     chain = list(Autograde.class_traits()["autograde_preprocessors"].default())
     chain.insert(chain.index(Execute) + 1, StderrIsNotFailure)
     c.Autograde.autograde_preprocessors = chain
+    c.GenerateFeedback.preprocessors = [HideHiddenTests] + list(
+        GenerateFeedback.class_traits()["preprocessors"].default())
     return c
 
 

@@ -104,3 +104,26 @@ def run_exercise(book: Notebook, name: str, answer: str | None = None) -> Outcom
         except Exception as error:
             return Outcome(False, "tests", f"{type(error).__name__}: {error}")
     return Outcome(True, "tests")
+
+
+def student_copy(assignment: str, answers: dict[str, str] | None = None, solve: bool = True,
+                 root: Path = REPO_ROOT) -> nbformat.NotebookNode:
+    """The released notebook as a student would hand it in.
+
+    Answer cells get ``answers[name]`` when given, else the master's solution (``solve``) or the
+    blank stub. Used to build synthetic submissions for tests and benchmarks.
+    """
+    answers = answers or {}
+    nb = nbformat.read(str(released_path(assignment, root)), as_version=4)
+    master = {_grade_id(c): c.source for c in nbformat.read(str(master_path(assignment, root)), as_version=4).cells}
+    for cell in nb.cells:
+        gid = _grade_id(cell)
+        if gid.startswith("ex_"):
+            name = gid[3:]
+            if name in answers:
+                cell.source = answers[name]
+            elif solve:
+                cell.source = master[gid]
+        elif cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution") and solve:
+            cell.source = master.get(gid, cell.source)
+    return nb

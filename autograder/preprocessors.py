@@ -18,3 +18,35 @@ class StderrIsNotFailure(NbGraderPreprocessor):
                 if output.get("output_type") == "stream" and output.get("name") == "stderr":
                     output["name"] = "stdout"
         return cell, resources
+
+
+HIDDEN_NOTE = "# Hidden tests ran here at grading; their code is not shown. The message below says what failed."
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Feedback shows each test cell's score and failure message, never the hidden tests' code.
+
+    The hidden region of a test cell's source is replaced by a note, and error tracebacks
+    (which quote the failing source lines) are cut down to the error's type and message.
+    """
+
+    begin = "### BEGIN HIDDEN TESTS"
+    end = "### END HIDDEN TESTS"
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
+            return cell, resources
+        kept, hiding = [], False
+        for line in cell.source.splitlines():
+            if line.strip().startswith(self.begin):
+                hiding = True
+                kept.append(HIDDEN_NOTE)
+            elif line.strip().startswith(self.end):
+                hiding = False
+            elif not hiding:
+                kept.append(line)
+        cell.source = "\n".join(kept)
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources
