@@ -25,7 +25,7 @@ WORKERS ?= $(shell nproc)
 SUBMISSIONS ?=
 NB ?=
 
-.PHONY: help setup lab test data release check autograde clean
+.PHONY: help setup lab test data release check autograde clean sandbox
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,19 +48,28 @@ release: $(STAMP) ## Regenerate all of course/ from solutions/ (deterministic: t
 course/%.ipynb: solutions/%.ipynb $(STAMP)
 	$(PY) -m autograder.release $(notdir $(patsubst %/,%,$(dir $*)))
 
+sandbox: ## Install bubblewrap, the grader's sandbox, when missing (needs root and apt; else explains)
+	@command -v bwrap >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq bubblewrap; }; \
+	else \
+	  echo "warning: bubblewrap is not installed, so grading runs student code without filesystem and network"; \
+	  echo "isolation (see docs/SECURITY.md). Install it with: sudo apt-get install bubblewrap"; \
+	fi
+
 lab: setup ## Open the course in JupyterLab (LAB_ARGS="--ip=0.0.0.0" to serve a room)
 	$(BIN)/jupyter lab --ServerApp.root_dir=course \
 	  --LabApp.default_url=/lab/tree/00_getting_started/00_getting_started.ipynb \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-test: setup ## Run the whole test suite (TEST_ARGS="-k tensors" to narrow it)
+test: setup sandbox ## Run the whole test suite (TEST_ARGS="-k tensors" to narrow it)
 	$(PY) -m pytest -n 2 $(TEST_ARGS)
 
 check: $(STAMP) ## Run a notebook as grading will: make check NB=course/01_tensors/01_tensors.ipynb
 	@test -n "$(NB)" || { echo "usage: make check NB=course/<notebook>/<notebook>.ipynb"; exit 2; }
 	$(PY) -m autograder.run "$(NB)"
 
-autograde: setup ## Grade a class: make autograde SUBMISSIONS=<dir> [WORKERS=n] [FORCE=1] [PATTERN=regex]
+autograde: setup sandbox ## Grade a class: make autograde SUBMISSIONS=<dir> [WORKERS=n] [FORCE=1] [PATTERN=regex]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make autograde SUBMISSIONS=<folder of submissions>"; exit 2; }
 	$(PY) -m autograder.grade "$(SUBMISSIONS)" --workers $(WORKERS) $(if $(FORCE),--force) $(if $(PATTERN),--pattern '$(PATTERN)')
 

@@ -19,8 +19,11 @@ _BIN = str(Path(sys.executable).parent)
 if os.environ.get("PATH", "").split(os.pathsep)[0] != _BIN:
     os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
-# Deep-learning cells train models: 30 s (nbgrader's default) is far too short.
-CELL_TIMEOUT_S = int(os.environ.get("COURSE_CELL_TIMEOUT", "300"))
+def cell_timeout() -> int:
+    """Seconds a cell may run. Deep-learning cells train models: nbgrader's 30 s is far too short."""
+    return int(os.environ.get("COURSE_CELL_TIMEOUT", "300"))
+
+
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 
@@ -42,17 +45,27 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-    c.Execute.timeout = CELL_TIMEOUT_S
+    c.Execute.timeout = cell_timeout()
     c.Execute.interrupt_on_timeout = True
+    c.Execute.extra_arguments = ["--HistoryManager.enabled=False"]
     # Deleted test cells come back from the gradebook at grading time.
     c.OverwriteCells.add_missing_cells = True
 
     from nbgrader.converters import Autograde, GenerateFeedback
     from nbgrader.preprocessors import Execute
     from .preprocessors import HideHiddenTests, StderrIsNotFailure
+    from .sandbox import SandboxedExecute, notebook_timeout
+    c.SandboxedExecute.notebook_timeout = notebook_timeout()
     chain = list(Autograde.class_traits()["autograde_preprocessors"].default())
-    chain.insert(chain.index(Execute) + 1, StderrIsNotFailure)
+    # Student code runs in the sandbox (see autograder/sandbox.py and docs/SECURITY.md).
+    chain[chain.index(Execute)] = SandboxedExecute
+    chain.insert(chain.index(SandboxedExecute) + 1, StderrIsNotFailure)
     c.Autograde.autograde_preprocessors = chain
+    from nbgrader.preprocessors import DeduplicateIds
+    from .preprocessors import DropEmptyNbgraderMetadata
+    sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    sanitize.insert(sanitize.index(DeduplicateIds) + 1, DropEmptyNbgraderMetadata)
+    c.Autograde.sanitize_preprocessors = sanitize
     c.GenerateFeedback.preprocessors = [HideHiddenTests] + list(
         GenerateFeedback.class_traits()["preprocessors"].default())
     return c

@@ -91,7 +91,7 @@ def run_exercise(book: Notebook, name: str, answer: str | None = None) -> Outcom
     exercise = book.exercises[name]
     namespace: dict = {"__name__": "__main__"}
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink):
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         _exec(book.setup, f"{book.path.stem}:setup", namespace)
         for i, source in enumerate(book.context):
             _exec(source, f"{book.path.stem}:context{i}", namespace)

@@ -36,8 +36,8 @@ from .release import assignments as all_assignments
 
 GRADER_VERSION = "1"  # bump to invalidate cached results when grading logic changes
 
-GRADED, MISSING, INVALID, WRONG_ASSIGNMENT, TIMED_OUT, CRASHED = (
-    "graded", "missing", "invalid file", "wrong assignment", "timed out", "crashed")
+GRADED, MISSING, INVALID, WRONG_ASSIGNMENT, TIMED_OUT, CRASHED, FLAGGED = (
+    "graded", "missing", "invalid file", "wrong assignment", "timed out", "crashed", "flagged for review")
 
 
 @dataclass
@@ -110,6 +110,8 @@ def grade_one(task: dict) -> Result:
     """Grade one submission in its own scratch folder (runs in a worker process)."""
     from .workspace import GradingError, Workspace
     student, assignment, template = task["student"], task["assignment"], Path(task["template"])
+    # Workers share the cores: more BLAS threads than cores makes every kernel crawl.
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(task.get("threads", 1))
     scratch = Path(task["scratch"])
     start = time.perf_counter()
     result = Result(student, assignment, GRADED, key=task["key"], origin=task["origin"])
@@ -130,10 +132,18 @@ def grade_one(task: dict) -> Result:
         result.status = CRASHED
         result.message = _last_error_line(str(error))
     else:
+        graded_nb = ws.autograded_path(assignment, student)
+        stopped = _stopped_cells(graded_nb)
+        if stopped:
+            result.status, result.message = stopped
+        if task.get("recheck", True):
+            _confirm_in_clean_process(ws, assignment, student, scratch, result)
+        grades = ws.grades(assignment, student)
         result.cells = {gid: CellScore(g.auto_score, g.max_score, g.needs_manual_grade) for gid, g in grades.items()}
-        timeouts = _timed_out_cells(ws.autograded_path(assignment, student))
-        if timeouts:
-            result.status, result.message = TIMED_OUT, f"cells stopped at the time limit: {', '.join(timeouts)}"
+        suspicious = _suspicious_code(graded_nb)
+        if suspicious and result.status == GRADED:
+            result.status = FLAGGED
+            result.message = f"uses {', '.join(suspicious)}, which can tamper with grading; review it"
         feedback = ws.api.generate_feedback(assignment, student, force=True)
         if not feedback["success"]:
             result.message += " (feedback could not be generated)"
@@ -141,14 +151,87 @@ def grade_one(task: dict) -> Result:
     return result
 
 
-def _timed_out_cells(path: Path) -> list[str]:
+def _stopped_cells(path: Path) -> tuple[str, str] | None:
+    """A status when a cell hit a time limit or the kernel died, from the autograded notebook."""
     import nbformat
-    if not path.exists():
-        return []
+    from .sandbox import KERNEL_DIED, TIME_LIMIT
     nb = nbformat.read(str(path), as_version=4)
-    return [c.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}") for i, c in enumerate(nb.cells)
-            if c.cell_type == "code" and any(o.get("ename") in ("CellTimeoutError", "TimeoutError")
-                                             for o in c.get("outputs", []))]
+    names = {}
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") == "error":
+                names.setdefault(output.get("ename"), cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}"))
+    if KERNEL_DIED in names:
+        return CRASHED, f"the kernel died in {names[KERNEL_DIED]}; later cells did not run"
+    if TIME_LIMIT in names:
+        return TIMED_OUT, f"the notebook ran past its time limit in {names[TIME_LIMIT]}"
+    if "CellTimeoutError" in names:
+        return TIMED_OUT, f"{names['CellTimeoutError']} stopped at the per-cell time limit"
+    return None
+
+
+# Code that has no business in a course answer but is how grading gets tampered with.
+SUSPICIOUS = ("_getframe", "f_locals", "f_back", "tb_frame", "gc.get_objects", "gc.get_referrers", "ctypes",
+              "__code__", "showtraceback", "excepthook", "run_cell", "set_custom_exc", "assert_close =",
+              "coursekit.checks.", "autograder")
+
+
+def _suspicious_code(path: Path) -> list[str]:
+    import nbformat
+    nb = nbformat.read(str(path), as_version=4)
+    found = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")) or meta.get("locked"):
+            continue  # test cells and locked cells are the instructor's, restored at grading
+        found += [token for token in SUSPICIOUS if token in cell.source and token not in found]
+    return found
+
+
+def _confirm_in_clean_process(ws, assignment: str, student: str, scratch: Path, result: Result) -> None:
+    """Keep a test cell's points only if a clean re-run (autograder.recheck) passes it too."""
+    import secrets
+    import subprocess
+    from .config import cell_timeout
+    from .sandbox import notebook_timeout, sandbox_command, scrubbed_env
+    workdir = scratch / "recheck"
+    workdir.mkdir(exist_ok=True)
+    notebook = workdir / f"{assignment}.ipynb"
+    shutil.copyfile(ws.autograded_path(assignment, student), notebook)
+    token = secrets.token_hex(16)
+    cmd = sandbox_command([sys.executable, "-m", "autograder.recheck", str(notebook), str(workdir / "result.json")],
+                          workdir)
+    env = scrubbed_env(None) | {"COURSE_CELL_TIMEOUT": str(cell_timeout()), "MPLBACKEND": "Agg"}
+    confirmed: dict = {}
+    why = "the clean re-run stopped before this test (a crash or os._exit)"
+    try:
+        subprocess.run(cmd, input=token + "\n", text=True, env=env, cwd=workdir, timeout=notebook_timeout(),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    except subprocess.TimeoutExpired:
+        why = "the clean re-run ran past the notebook time limit before this test"
+    try:  # results are written after every test cell, so a run cut short still reports what it reached
+        payload = json.loads((workdir / "result.json").read_text())
+        if payload.get("token") == token:
+            confirmed = payload["results"]
+        else:
+            why = "the clean re-run's result did not carry the grader's token (forged?)"
+    except (OSError, ValueError):
+        pass
+    revoked = []
+    with ws.gradebook() as gb:
+        notebook_grades = gb.find_submission_notebook(assignment, assignment, student)
+        for grade in notebook_grades.grades:
+            if grade.needs_manual_grade or not grade.auto_score:
+                continue
+            check = confirmed.get(grade.name)
+            if not check or not check.get("passed"):
+                grade.auto_score = 0.0
+                revoked.append(f"{grade.name} ({check['message'] if check else why or 'not reached'})")
+        gb.db.commit()
+    if revoked:
+        result.status = FLAGGED
+        result.message = ("passed in the notebook's kernel but failed a clean re-run, so scored 0: "
+                          + "; ".join(revoked))[:600]
 
 
 def _last_error_line(log: str) -> str:
@@ -163,11 +246,12 @@ def _last_error_line(log: str) -> str:
 
 class Grader:
     def __init__(self, out: Path | str = REPO_ROOT / "grading", workers: int | None = None,
-                 pattern: str = DEFAULT_PATTERN, progress: bool = True):
+                 pattern: str = DEFAULT_PATTERN, progress: bool = True, recheck: bool = True):
         self.out = Path(out).resolve()
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.pattern = pattern
         self.progress = progress
+        self.recheck = recheck
         self.assignments = all_assignments()
 
     # -- set-up ------------------------------------------------------------------------
@@ -208,7 +292,8 @@ class Grader:
                 continue
             tasks.append({"student": student, "assignment": assignment, "path": str(sub.path), "key": key,
                           "origin": sub.origin, "template": str(template),
-                          "scratch": str(self.out / "work" / "scratch" / f"{student}__{assignment}")})
+                          "scratch": str(self.out / "work" / "scratch" / f"{student}__{assignment}"),
+                          "recheck": self.recheck, "threads": max(1, (os.cpu_count() or 1) // self.workers)})
         fresh = self._grade(tasks)
         for result in fresh:
             self._store(result)

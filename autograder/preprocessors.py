@@ -50,3 +50,14 @@ class HideHiddenTests(NbGraderPreprocessor):
             if output.get("output_type") == "error":
                 output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
         return cell, resources
+
+
+class DropEmptyNbgraderMetadata(NbGraderPreprocessor):
+    """nbgrader's DeduplicateIds turns a repeated cell's metadata into ``nbgrader: {}``, and
+    OverwriteCells then fails on it (KeyError 'grade_id'), losing the whole submission.
+    Dropping the empty dict makes the duplicate an ordinary cell, which is what it is."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.metadata.get("nbgrader") == {}:
+            del cell.metadata["nbgrader"]
+        return cell, resources

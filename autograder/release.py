@@ -43,7 +43,7 @@ def generate(assignment_ids: list[str] | None = None, root: Path = REPO_ROOT,
         for stale in out.iterdir() if out.exists() else []:
             if stale.is_dir() and stale.name not in wanted:
                 shutil.rmtree(stale)
-    return sorted(out.glob("*/*.ipynb"))
+    return sorted(path for a in wanted for path in (out / a).glob("*.ipynb"))
 
 
 def main(argv: list[str]) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from .config import CELL_TIMEOUT_S
+from .config import cell_timeout
 
 
 @dataclass
@@ -30,11 +30,11 @@ class CheckResult:
     message: str
 
 
-def execute(path: Path | str, timeout: int = CELL_TIMEOUT_S) -> tuple[nbformat.NotebookNode, float]:
+def execute(path: Path | str, timeout: int | None = None) -> tuple[nbformat.NotebookNode, float]:
     """Execute a copy of the notebook in a fresh kernel, in the notebook's folder."""
     path = Path(path).resolve()
     nb = nbformat.read(str(path), as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+    client = NotebookClient(nb, timeout=timeout or cell_timeout(), kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
@@ -71,7 +71,7 @@ def first_error_outside_tests(nb: nbformat.NotebookNode) -> str | None:
     return None
 
 
-def report(path: Path | str, timeout: int = CELL_TIMEOUT_S, out=sys.stdout) -> int:
+def report(path: Path | str, timeout: int | None = None, out=sys.stdout) -> int:
     path = Path(path)
     if not path.is_file():
         print(f"error: {path} does not exist. Give the path of your notebook, for example "
@@ -98,7 +98,7 @@ def report(path: Path | str, timeout: int = CELL_TIMEOUT_S, out=sys.stdout) -> i
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook")
-    parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT_S, help="seconds allowed per cell")
+    parser.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell (default: the grader's)")
     args = parser.parse_args(argv)
     return report(args.notebook, args.timeout)
 
