@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3.11
-VENV := .venv
+VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 PY := $(BIN)/python
 export PATH := $(BIN):$(PATH)
@@ -25,7 +25,7 @@ WORKERS ?= $(shell nproc)
 SUBMISSIONS ?=
 NB ?=
 
-.PHONY: help setup lab test data release check autograde clean sandbox
+.PHONY: help setup lab test data release check autograde clean sandbox bench
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,7 +71,11 @@ check: $(STAMP) ## Run a notebook as grading will: make check NB=course/01_tenso
 
 autograde: setup sandbox ## Grade a class: make autograde SUBMISSIONS=<dir> [WORKERS=n] [FORCE=1] [PATTERN=regex]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make autograde SUBMISSIONS=<folder of submissions>"; exit 2; }
-	$(PY) -m autograder.grade "$(SUBMISSIONS)" --workers $(WORKERS) $(if $(FORCE),--force) $(if $(PATTERN),--pattern '$(PATTERN)')
+	$(PY) -m autograder.grade "$(SUBMISSIONS)" --workers $(WORKERS) $(if $(FORCE),--force) \
+	  $(if $(TRUST_KERNEL),--trust-kernel) $(if $(PATTERN),--pattern '$(PATTERN)')
+
+bench: setup sandbox ## Benchmarks side by side, written to docs/BENCHMARKS.md (QUICK=1: the 2-minute CI version)
+	$(PY) -m autograder.bench $(if $(QUICK),--quick)
 
 clean: ## Remove generated grading output (keeps .venv, data/ and course/)
 	rm -rf grading .pytest_cache

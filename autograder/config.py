@@ -53,13 +53,14 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
 
     from nbgrader.converters import Autograde, GenerateFeedback
     from nbgrader.preprocessors import Execute
-    from .preprocessors import HideHiddenTests, StderrIsNotFailure
+    from .preprocessors import HideHiddenTests, StderrIsNotFailure, TruncateLongOutput
     from .sandbox import SandboxedExecute, notebook_timeout
     c.SandboxedExecute.notebook_timeout = notebook_timeout()
     chain = list(Autograde.class_traits()["autograde_preprocessors"].default())
     # Student code runs in the sandbox (see autograder/sandbox.py and docs/SECURITY.md).
     chain[chain.index(Execute)] = SandboxedExecute
     chain.insert(chain.index(SandboxedExecute) + 1, StderrIsNotFailure)
+    chain.insert(chain.index(StderrIsNotFailure) + 1, TruncateLongOutput)
     c.Autograde.autograde_preprocessors = chain
     from nbgrader.preprocessors import DeduplicateIds
     from .preprocessors import DropEmptyNbgraderMetadata

@@ -61,3 +61,18 @@ class DropEmptyNbgraderMetadata(NbGraderPreprocessor):
         if cell.metadata.get("nbgrader") == {}:
             del cell.metadata["nbgrader"]
         return cell, resources
+
+
+class TruncateLongOutput(NbGraderPreprocessor):
+    """nbgrader's LimitOutput counts lines; one print of megabytes is one line. Cap the text of
+    each stream output, so a flood of output cannot bloat the autograded notebook or feedback."""
+
+    max_chars = 20_000
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            text = output.get("text")
+            if output.get("output_type") == "stream" and isinstance(text, str) and len(text) > self.max_chars:
+                cut = len(text) - self.max_chars
+                output["text"] = text[: self.max_chars] + f"\n[... {cut:,} more characters cut by the grader]\n"
+        return cell, resources

@@ -117,7 +117,9 @@ def write_class_report(out: Path, main, results) -> None:
 
 
 def write_intake(path: Path, intake, results, graded_now: int) -> None:
-    lines = [f"{len(intake.submissions)} submissions from {len(intake.students)} students; "
+    from .sandbox import describe
+    lines = [f"Protection: {describe()}", ""]
+    lines += [f"{len(intake.submissions)} submissions from {len(intake.students)} students; "
              f"{graded_now} graded in this run, {len(intake.submissions) - graded_now} unchanged since the last run.", ""]
     lines += ["Problems with the input:"] + [f"- {p}" for p in intake.problems] if intake.problems else ["No problems with the input."]
     lines += ["", "Statuses:"] + [f"- {r.student}/{r.assignment}: {r.status}" + (f" ({r.message})" if r.message else "")
