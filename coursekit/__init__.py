@@ -7,8 +7,9 @@ importing the package never fails on a machine without the requested device.
 from .device import get_device
 from .seeding import seed_everything
 from . import checks
+from .selfcheck import self_check
 
-__all__ = ["DEVICE", "get_device", "seed_everything", "checks"]
+__all__ = ["DEVICE", "get_device", "seed_everything", "checks", "self_check"]
 
 
 def __getattr__(name):

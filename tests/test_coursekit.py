@@ -84,3 +84,21 @@ def test_expect_raises():
     with checks.expect_raises(RuntimeError):
         raise RuntimeError("boom")
     assert "nothing was raised" in _message(lambda: checks.expect_raises(ValueError).__exit__(None, None, None))
+
+
+@pytest.mark.slow
+def test_self_check_reports_like_make_check(tmp_path, capsys, monkeypatch):
+    import nbformat
+    from autograder import exercises
+    solved = tmp_path / "00_getting_started.ipynb"
+    nbformat.write(exercises.student_copy("00_getting_started"), str(solved))
+    monkeypatch.setenv("JPY_SESSION_NAME", str(solved))
+    assert coursekit.self_check() is True
+    assert "2 of 2 visible checks passed" in capsys.readouterr().out
+    blank = tmp_path / "blank.ipynb"
+    nbformat.write(exercises.student_copy("00_getting_started", solve=False), str(blank))
+    assert coursekit.self_check(blank) is False
+    assert "0 of 2 visible checks passed" in capsys.readouterr().out
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    with pytest.raises(ValueError, match="self_check\\('01_tensors.ipynb'\\)"):
+        coursekit.self_check()
