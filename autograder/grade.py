@@ -261,9 +261,10 @@ class Grader:
         from .workspace import Workspace
         masters = b"".join(exercises.master_path(a).read_bytes() for a in self.assignments)
         stamp = _sha(masters, GRADER_VERSION.encode())[:16]
-        template = self.out / "work" / f"template-{stamp}"
+        templates = self.out / "templates"
+        template = templates / stamp
         if not (template / "gradebook.db").exists():
-            shutil.rmtree(self.out / "work", ignore_errors=True)
+            shutil.rmtree(templates, ignore_errors=True)  # older masters' templates
             Workspace(template).prepare(self.assignments)
         return template
 
@@ -296,8 +297,6 @@ class Grader:
                           "scratch": str(self.out / "work" / "scratch" / f"{student}__{assignment}"),
                           "recheck": self.recheck, "threads": max(1, (os.cpu_count() or 1) // self.workers)})
         fresh = self._grade(tasks)
-        for result in fresh:
-            self._store(result)
         results += fresh
         results += self._missing(intake, results)
         results.sort(key=lambda r: (r.student, r.assignment))
@@ -323,7 +322,7 @@ class Grader:
                     try:
                         result = future.result()
                     except Exception as error:  # the worker itself died: report, never drop
-                        result = Result(task["student"], task["assignment"], CRASHED, key=task["key"],
+                        result = Result(task["student"], task["assignment"], CRASHED, key="",  # "": regrade next run
                                         origin=task["origin"], message=f"grader worker failed: {error}")
                     done.append(self._collect(task, result))
                     bar.update(1)
@@ -331,7 +330,10 @@ class Grader:
         return done
 
     def _collect(self, task: dict, result: Result) -> Result:
-        """Keep the autograded notebook and feedback of a finished submission."""
+        """Keep the result, autograded notebook and feedback of a finished submission.
+
+        Stored as each one finishes, so an interrupted run resumes where it stopped."""
+        self._store(result)
         scratch = Path(task["scratch"])
         for kind in ("autograded", "feedback"):
             source = scratch / kind / result.student / result.assignment

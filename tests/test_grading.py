@@ -92,6 +92,10 @@ def _batch(folder):
     _write(folder / "syntax" / f"{A}.ipynb", exercises.student_copy(A, {"fahrenheit": "def to_fahrenheit(c) return c"}))
     _write(folder / "twice" / f"{A}.ipynb", exercises.student_copy(A, solve=False), mtime=time.time() - 3600)
     _write(folder / "twice" / f"{A} (1).ipynb", exercises.student_copy(A))
+    text = io.StringIO()
+    nbformat.write(exercises.student_copy(A), text)
+    with zipfile.ZipFile(folder / "zipped_4711_submission.zip", "w") as archive:  # an LMS's flat download
+        archive.writestr(f"{A}.ipynb", text.getvalue())
 
 
 def _rows(path):
@@ -106,6 +110,7 @@ EXPECTED = {  # student: (fahrenheit, digit_counts, written, status)
     "absent": ("0", "0", "0", "missing"),
     "syntax": ("0", "2", "", "graded"),
     "twice": ("2", "2", "", "graded"),
+    "zipped": ("2", "2", "", "graded"),
 }
 
 
@@ -114,7 +119,7 @@ def test_batch_graded_in_parallel_gives_expected_grades(tmp_path):
     submissions, out = tmp_path / "submissions", tmp_path / "grading"
     _batch(submissions)
     results = Grader(out, workers=2, progress=False).run(submissions)
-    assert len(results) == 6
+    assert len(results) == 7
     rows = _rows(out / "grades.csv")
     got = {s: (r[f"{A}:test_fahrenheit"], r[f"{A}:test_digit_counts"], r[f"{A}:written_hidden_tests"],
                r[f"{A} status"]) for s, r in rows.items()}
@@ -130,7 +135,7 @@ def test_batch_graded_in_parallel_gives_expected_grades(tmp_path):
                     for l in e.tests.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()
                     if len(l.strip()) > 20]
     feedback = sorted(out.glob("feedback/*/*/*.html"))
-    assert len(feedback) == 5
+    assert len(feedback) == 6
     for page in feedback:
         html = page.read_text()
         assert "Hidden tests ran here" in html
