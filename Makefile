@@ -63,7 +63,7 @@ lab: setup ## Open the course in JupyterLab (LAB_ARGS="--ip=0.0.0.0" to serve a 
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: setup sandbox ## Run the whole test suite (TEST_ARGS="-k tensors" to narrow it)
-	$(PY) -m pytest -n 2 $(TEST_ARGS)
+	$(PY) -m pytest -n 2 --durations=10 $(TEST_ARGS)
 
 check: $(STAMP) ## Run a notebook as grading will: make check NB=course/01_tensors/01_tensors.ipynb
 	@test -n "$(NB)" || { echo "usage: make check NB=course/<notebook>/<notebook>.ipynb"; exit 2; }
