@@ -195,11 +195,10 @@ class SandboxedExecute(Execute):
             return cell, resources
         try:
             return super().preprocess_cell(cell, resources, index)
-        except CellTimeoutError:  # no output came after the interrupt: note it; a dead kernel stops the run
+        except CellTimeoutError:
+            # Interrupted at its time limit, then silent: note it and go on. If the kernel is gone,
+            # the next cell raises DeadKernelError and the run stops there.
             cell.outputs.append(_error("CellTimeoutError", "the cell did not stop when interrupted at its time limit"))
-            if self.kc is not None and self.kc.is_alive():
-                return cell, resources
-            self._stopped_by = "the kernel died after a cell ran out of time"
             return cell, resources
         except DeadKernelError:
             if self._timed_out:
