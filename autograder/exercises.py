@@ -86,8 +86,12 @@ def _exec(source: str, label: str, namespace: dict) -> None:
     exec(compile(source, f"<{label}>", "exec"), namespace)
 
 
-def run_exercise(book: Notebook, name: str, answer: str | None = None) -> Outcome:
-    """Run setup, context, ``answer`` (default: the solution) and the tests of exercise ``name``."""
+def run_exercise(book: Notebook, name: str, answer: str | None = None, judged: bool = True) -> Outcome:
+    """Run setup, context, ``answer`` (default: the solution) and the tests of exercise ``name``.
+
+    ``judged`` (the default) runs the tests as grading does: in the judge, with the student's
+    namespace behind the plain-data boundary (``autograder.judge``). ``judged=False`` runs them in
+    the same namespace, as in the student's own kernel."""
     exercise = book.exercises[name]
     namespace: dict = {"__name__": "__main__"}
     sink = io.StringIO()
@@ -99,6 +103,10 @@ def run_exercise(book: Notebook, name: str, answer: str | None = None) -> Outcom
             _exec(exercise.answer if answer is None else answer, f"ex_{name}", namespace)
         except Exception:
             return Outcome(False, "answer", traceback.format_exc(limit=1))
+        if judged:
+            from .judge import InProcess, judge_for
+            verdict = judge_for(book.path).run_test(f"test_{name}", InProcess(namespace))
+            return Outcome(verdict.passed, "tests", verdict.message)
         try:
             _exec(exercise.tests, f"test_{name}", namespace)
         except Exception as error:
