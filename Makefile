@@ -72,7 +72,7 @@ check: $(STAMP) ## Run a notebook as grading will: make check NB=course/01_tenso
 autograde: setup sandbox ## Grade a class: make autograde SUBMISSIONS=<dir> [WORKERS=n] [FORCE=1] [PATTERN=regex]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make autograde SUBMISSIONS=<folder of submissions>"; exit 2; }
 	$(PY) -m autograder.grade "$(SUBMISSIONS)" --workers $(WORKERS) $(if $(FORCE),--force) \
-	  $(if $(TRUST_KERNEL),--trust-kernel) $(if $(PATTERN),--pattern '$(PATTERN)')
+	  $(if $(PATTERN),--pattern '$(PATTERN)')
 
 bench: setup sandbox ## Benchmarks side by side, written to docs/BENCHMARKS.md (QUICK=1: the 2-minute CI version)
 	$(PY) -m autograder.bench $(if $(QUICK),--quick)

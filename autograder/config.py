@@ -48,24 +48,24 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     c.Execute.timeout = cell_timeout()
     c.Execute.interrupt_on_timeout = True
     c.Execute.extra_arguments = ["--HistoryManager.enabled=False"]
+    c.Execute.iopub_timeout = 10
     # Deleted test cells come back from the gradebook at grading time.
     c.OverwriteCells.add_missing_cells = True
 
     from nbgrader.converters import Autograde, GenerateFeedback
-    from nbgrader.preprocessors import Execute
-    from .preprocessors import HideHiddenTests, StderrIsNotFailure, TruncateLongOutput
-    from .sandbox import SandboxedExecute, notebook_timeout
-    c.SandboxedExecute.notebook_timeout = notebook_timeout()
+    from nbgrader.preprocessors import DeduplicateIds, Execute, OverwriteCells
+    from .executor import GradingExecute
+    from .preprocessors import CapOutputs, DropEmptyNbgraderMetadata, ForgetUnknownCells, HideHiddenTests
+    from .sandbox import notebook_timeout
+    c.GradingExecute.notebook_timeout = notebook_timeout()
+    # Student code runs in the sandbox; test cells run in the judge (docs/SECURITY.md).
     chain = list(Autograde.class_traits()["autograde_preprocessors"].default())
-    # Student code runs in the sandbox (see autograder/sandbox.py and docs/SECURITY.md).
-    chain[chain.index(Execute)] = SandboxedExecute
-    chain.insert(chain.index(SandboxedExecute) + 1, StderrIsNotFailure)
-    chain.insert(chain.index(StderrIsNotFailure) + 1, TruncateLongOutput)
+    chain[chain.index(Execute)] = GradingExecute
+    chain.insert(chain.index(GradingExecute) + 1, CapOutputs)
     c.Autograde.autograde_preprocessors = chain
-    from nbgrader.preprocessors import DeduplicateIds
-    from .preprocessors import DropEmptyNbgraderMetadata
     sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
     sanitize.insert(sanitize.index(DeduplicateIds) + 1, DropEmptyNbgraderMetadata)
+    sanitize.insert(sanitize.index(OverwriteCells), ForgetUnknownCells)
     c.Autograde.sanitize_preprocessors = sanitize
     c.GenerateFeedback.preprocessors = [HideHiddenTests] + list(
         GenerateFeedback.class_traits()["preprocessors"].default())

@@ -118,15 +118,53 @@ def _place(rel: Path, path: Path, origin: str, mtime: float, assignments: list[s
     intake.add(Submission(student, assignment, path, origin, mtime))
 
 
+# A zip archive is checked before anything is extracted: the sizes its directory declares (which
+# bound what reading can produce), and how much they expand. Notebooks compress about 3-10 times.
+ZIP_MAX_TOTAL = 256 * 2**20
+ZIP_MAX_MEMBER = 64 * 2**20
+ZIP_MAX_RATIO = 100
+
+
+def _check_sizes(members: list[zipfile.ZipInfo]) -> None:
+    total = sum(m.file_size for m in members)
+    if total > ZIP_MAX_TOTAL:
+        raise zipfile.BadZipFile(f"it would expand to {total / 2**20:.0f} MiB, more than the "
+                                 f"{ZIP_MAX_TOTAL // 2**20} MiB the grader accepts")
+    for m in members:
+        if m.file_size > ZIP_MAX_MEMBER:
+            raise zipfile.BadZipFile(f"member {m.filename} would expand to {m.file_size / 2**20:.0f} MiB")
+        if m.file_size > 2**20 and m.file_size > ZIP_MAX_RATIO * max(m.compress_size, 1):
+            raise zipfile.BadZipFile(f"member {m.filename} expands {m.file_size // max(m.compress_size, 1)} times "
+                                     "(a zip bomb?)")
+
+
+def _extract(archive: zipfile.ZipFile, member: zipfile.ZipInfo, dest: Path | None) -> None:
+    """Stream one member to ``dest`` (or nowhere), never past its declared size."""
+    written = 0
+    sink = None
+    if dest is not None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        sink = open(dest, "xb")
+    try:
+        with archive.open(member) as source:
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                written += len(chunk)
+                if written > member.file_size:
+                    raise zipfile.BadZipFile(f"member {member.filename} is larger than it says")
+                if sink:
+                    sink.write(chunk)
+    finally:
+        if sink:
+            sink.close()
+
+
 def _read_zip(path: Path, rel: Path, assignments: list[str], workdir: Path, regex: re.Pattern,
               intake: Intake) -> None:
     target = workdir / "unzipped" / re.sub(r"[^A-Za-z0-9._-]", "_", str(rel))
     try:
         with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-            if bad is not None:
-                raise zipfile.BadZipFile(f"member {bad} is corrupted")
             members = [m for m in archive.infolist() if not m.is_dir()]
+            _check_sizes(members)
             for member in members:
                 name = Path(member.filename)
                 if name.is_absolute() or ".." in name.parts:
@@ -134,8 +172,10 @@ def _read_zip(path: Path, rel: Path, assignments: list[str], workdir: Path, rege
             if target.exists():
                 shutil.rmtree(target)
             target.mkdir(parents=True)
-            archive.extractall(target)
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+            for member in members:  # only notebooks are written; every member is read (CRC checked)
+                keep = Path(member.filename).suffix.lower() == ".ipynb"
+                _extract(archive, member, target / member.filename if keep else None)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
         shutil.rmtree(target, ignore_errors=True)
         intake.problems.append(f"bad archive: {rel}: {error}; nothing in it was used. Ask the student "
                                "(or the LMS) for a fresh copy")

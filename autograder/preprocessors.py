@@ -1,54 +1,30 @@
-"""nbgrader preprocessors the course adds to the stock autograde chain."""
+"""nbgrader preprocessors the course adds to the stock autograde and feedback chains."""
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
-from nbgrader import utils
+
+from . import cells
+
+HIDDEN_NOTE = "# Hidden tests ran here at grading; their code is not shown."
 
 
-class StderrIsNotFailure(NbGraderPreprocessor):
-    """Stock nbgrader zeros a test cell that wrote anything to stderr.
+class ForgetUnknownCells(NbGraderPreprocessor):
+    """A cell whose grade_id the master does not have (renamed, invented) becomes an ordinary cell.
 
-    PyTorch and its dependencies print warnings there (deprecations, UserWarnings about
-    non-writable NumPy arrays...), so a correct answer could lose its points. A test cell
-    fails only by raising; its stderr text is kept, relabelled as stdout, so students and
-    graders still see it in feedback. This runs after Execute and before SaveAutoGrades.
-    """
+    Stock nbgrader keeps the rest of its metadata and then fails the whole notebook on it. This
+    way a renamed cell costs at most that cell: a renamed answer cell still runs as code, and a
+    test cell the student renamed is put back by nbgrader from the gradebook."""
 
-    def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                    output["name"] = "stdout"
-        return cell, resources
-
-
-HIDDEN_NOTE = "# Hidden tests ran here at grading; their code is not shown. The message below says what failed."
-
-
-class HideHiddenTests(NbGraderPreprocessor):
-    """Feedback shows each test cell's score and failure message, never the hidden tests' code.
-
-    The hidden region of a test cell's source is replaced by a note, and error tracebacks
-    (which quote the failing source lines) are cut down to the error's type and message.
-    """
-
-    begin = "### BEGIN HIDDEN TESTS"
-    end = "### END HIDDEN TESTS"
+    def preprocess(self, nb, resources):
+        from .exercises import master_path
+        import nbformat
+        master = nbformat.read(str(master_path(resources["nbgrader"]["notebook"])), as_version=4)
+        self._known = {cells.grade_id(c) for c in master.cells if cells.grade_id(c)}
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
-            return cell, resources
-        kept, hiding = [], False
-        for line in cell.source.splitlines():
-            if line.strip().startswith(self.begin):
-                hiding = True
-                kept.append(HIDDEN_NOTE)
-            elif line.strip().startswith(self.end):
-                hiding = False
-            elif not hiding:
-                kept.append(line)
-        cell.source = "\n".join(kept)
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        nbgrader = cell.metadata.get("nbgrader")
+        if nbgrader is not None and (not isinstance(nbgrader, dict) or nbgrader.get("grade_id") not in self._known):
+            del cell.metadata["nbgrader"]
         return cell, resources
 
 
@@ -63,16 +39,87 @@ class DropEmptyNbgraderMetadata(NbGraderPreprocessor):
         return cell, resources
 
 
-class TruncateLongOutput(NbGraderPreprocessor):
-    """nbgrader's LimitOutput counts lines; one print of megabytes is one line. Cap the text of
-    each stream output, so a flood of output cannot bloat the autograded notebook or feedback."""
+class CapOutputs(NbGraderPreprocessor):
+    """Every output a student's cell makes is capped, whatever its type, so no output can bloat the
+    autograded notebook or the feedback page: stream text and error messages are cut, tracebacks
+    shortened, and a display or result larger than ``max_display_bytes`` is replaced by a note.
+    Past ``max_notebook_bytes`` of outputs in one notebook, later outputs are replaced too."""
 
     max_chars = 20_000
+    max_error_chars = 2_000
+    max_display_bytes = 1_000_000
+    max_notebook_bytes = 5_000_000
+
+    def preprocess(self, nb, resources):
+        self._used = 0
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, cell_index):
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            text = output.get("text")
-            if output.get("output_type") == "stream" and isinstance(text, str) and len(text) > self.max_chars:
-                cut = len(text) - self.max_chars
-                output["text"] = text[: self.max_chars] + f"\n[... {cut:,} more characters cut by the grader]\n"
+        if cell.cell_type != "code":
+            return cell, resources
+        kept = []
+        for output in cell.get("outputs", []):
+            output = self._cap(output)
+            size = _size(output)
+            if self._used + size > self.max_notebook_bytes:
+                output = _note(f"[output of {size:,} bytes removed: the notebook's outputs reached the grader's limit]")
+                size = _size(output)
+            self._used += size
+            kept.append(output)
+        cell.outputs = kept
+        return cell, resources
+
+    def _cap(self, output):
+        kind = output.get("output_type")
+        if kind == "stream":
+            text = output.get("text", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            if len(text) > self.max_chars:
+                text = text[: self.max_chars] + f"\n[... {len(text) - self.max_chars:,} more characters cut by the grader]\n"
+            output["text"] = text
+        elif kind == "error":
+            output["ename"] = str(output.get("ename", "Error"))[:200]
+            output["evalue"] = _cut(str(output.get("evalue", "")), self.max_error_chars)
+            trace = [str(line) for line in output.get("traceback", [])][-20:]
+            output["traceback"] = [_cut(line, self.max_error_chars) for line in trace]
+        elif kind in ("display_data", "execute_result", "update_display_data"):
+            size = _size(output)
+            if size > self.max_display_bytes:
+                return _note(f"[a display of {size:,} bytes was removed by the grader]")
+        return output
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + " [...]"
+
+
+def _size(output) -> int:
+    import json
+    return len(json.dumps(output, default=str))
+
+
+def _note(text: str):
+    return new_output("stream", name="stdout", text=text + "\n")
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Feedback shows each test cell's score and failure message, never the hidden tests' code:
+    the hidden region of a test cell's source is replaced by a note."""
+
+    begin = "### BEGIN HIDDEN TESTS"
+    end = "### END HIDDEN TESTS"
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if not cells.is_test(cell):
+            return cell, resources
+        kept, hiding = [], False
+        for line in cell.source.splitlines():
+            if line.strip().startswith(self.begin):
+                hiding = True
+                kept.append(HIDDEN_NOTE)
+            elif line.strip().startswith(self.end):
+                hiding = False
+            elif not hiding:
+                kept.append(line)
+        cell.source = "\n".join(kept)
         return cell, resources

@@ -1,40 +1,45 @@
-"""Run a student's kernel in a sandbox: its own working copy, no network, limits, a clean env.
+"""The student's kernel in a sandbox: nothing of the host to write, no network, limits, a clean env.
 
 Mechanisms, each used when the system provides it and reported by ``describe()``:
 
-- bubblewrap (``bwrap``): the kernel sees the system read-only, a private /tmp and home, the
-  Python environment, the course helpers and MNIST read-only, and its own working copy as
-  the only writable place. The repository (solutions/, other notebooks), the grading folder
-  (gradebook, other submissions) and the rest of /tmp and /work are not mounted at all. No
-  network namespace is shared, so no network: the kernel talks to the grader over Unix
-  sockets in its working copy. PIDs are namespaced, and the sandbox dies with the grader.
-- ``prlimit``: an address-space limit (a 50 GB allocation fails in the student's cell, it does
-  not take the machine), CPU-time and file-size limits. The address-space limit is off on the
-  CUDA lane, where the driver reserves large virtual ranges.
-- a scrubbed environment: only PATH, HOME, LANG, the course's variables and thread settings.
-- time: nbgrader's per-cell timeout, plus a wall-clock limit per notebook enforced by the grader,
-  which kills the sandbox.
+- bubblewrap (``bwrap``): the kernel sees the system, the Python environment, ``coursekit/`` and
+  MNIST read-only, and only size-capped in-memory folders (tmpfs) to write: its working folder
+  ``/tmp/work`` (empty at start), ``/tmp``, home, and ``/run`` where it creates its Unix sockets.
+  No host folder is writable, so nothing the student leaves behind (symlinks, FIFOs, huge files)
+  exists outside the sandbox, and it all vanishes with it. The grader reaches the sockets through
+  ``/proc/<sandbox pid>/root/run``. The repository (solutions/, course/), the grading folder and
+  the rest of the file system are not mounted. No network namespace is shared: no network.
+- an unprivileged user: when the grader runs as root, the sandbox runs as a uid of its own
+  (``setpriv``), so the process-count limit applies and no root power crosses into it.
+- ``prlimit``: address space (a 50 GB allocation fails in the student's cell; off on the CUDA lane,
+  where the driver maps large virtual ranges), CPU time, file size, open files, processes.
+- a scrubbed environment: only PATH, locale, the course's variables and thread settings.
+- time: nbclient's per-cell timeout, plus a wall-clock limit per notebook that kills the sandbox.
+- the kernel's stderr goes to a per-submission log (``logs/`` in the grading folder), capped and
+  with control characters removed, never to the instructor's terminal.
 
-Without bubblewrap, grading still runs, with limits and a clean environment only, and every
-result says so (``protection`` in the results, a warning in intake.txt): never silently.
+Without bubblewrap, grading still runs with limits, a clean environment and an empty working
+folder of its own, and every result says so (``describe()``, intake.txt): never silently.
 """
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from traitlets import Integer
+from traitlets import Unicode
 
 from . import REPO_ROOT
-from nbgrader.preprocessors import Execute
+
 
 def memory_gb() -> float:
     return float(os.environ.get("COURSE_GRADE_MEMORY_GB", "6"))
@@ -49,6 +54,13 @@ KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "COURSE_DEVICE", "COURSE_DATA", "OMP
             "LD_LIBRARY_PATH", "PYTHONHASHSEED")
 KERNEL_DIED, TIME_LIMIT, NOT_RUN = "KernelDied", "NotebookTimeLimit", "NotRun"
 
+# Caps inside the sandbox (tmpfs sizes in MiB; processes and threads; bytes of stderr kept).
+TMP_MIB, SMALL_MIB, SOCKETS_MIB = 512, 16, 1
+MAX_PROCESSES = 256
+STDERR_LOG_BYTES = 256 * 1024
+SANDBOX_HOME = "/tmp/work"
+SOCKET_DIR = "/run"
+
 
 def bwrap() -> str | None:
     return shutil.which("bwrap")
@@ -58,19 +70,32 @@ def _cuda_lane() -> bool:
     return os.environ.get("COURSE_DEVICE", "auto") in ("cuda", "auto") and Path("/dev/nvidiactl").exists()
 
 
+def sandbox_uid() -> int | None:
+    """The uid the kernel runs as when the grader is root (with bubblewrap): one per grading process,
+    so the process-count limit of one kernel never counts another's. None otherwise."""
+    if os.geteuid() != 0 or not bwrap() or not shutil.which("setpriv"):
+        return None
+    return 200_000 + os.getpid() % 100_000
+
+
 def describe() -> str:
     """One line on what protects a student's kernel on this machine."""
     limits = []
     if shutil.which("prlimit"):
         limits.append("no memory limit (CUDA lane)" if _cuda_lane() else f"memory {memory_gb():g} GiB")
+        if sandbox_uid() is not None:
+            limits.append(f"{MAX_PROCESSES} processes")
     else:
         limits.append("NO resource limits (prlimit missing)")
     limits.append(f"notebook wall clock {notebook_timeout()} s")
+    user = "an unprivileged uid" if sandbox_uid() is not None else "the grader's user"
     if bwrap():
-        return ("bubblewrap sandbox: no network, read-only system, solutions/grading/other submissions "
-                "not mounted, writes only to its working copy; " + ", ".join(limits) + "; scrubbed environment")
+        return (f"bubblewrap sandbox as {user}: no network, read-only system, no host folder writable "
+                f"(in-memory folders capped at {TMP_MIB} MiB), solutions/grading/other submissions not mounted; "
+                + ", ".join(limits) + "; scrubbed environment; verdicts from the judge outside the kernel")
     return ("UNSANDBOXED FILESYSTEM AND NETWORK: bubblewrap is not installed (`apt install bubblewrap`), "
-            "so student code can read files and reach the network; " + ", ".join(limits) + "; scrubbed environment")
+            "so student code can read files and reach the network; " + ", ".join(limits)
+            + "; scrubbed environment; verdicts from the judge outside the kernel")
 
 
 def _python_roots() -> list[Path]:
@@ -78,41 +103,64 @@ def _python_roots() -> list[Path]:
     return sorted(roots)
 
 
-def sandbox_command(cmd: list[str], workdir: Path, extra_writable: list[Path] = ()) -> list[str]:
-    """``cmd`` wrapped in prlimit and, when available, bubblewrap; ``workdir`` is writable."""
-    workdir = Path(workdir).resolve()
-    wrapped = list(cmd)
-    if shutil.which("prlimit"):
-        limits = ["--cpu=3600", "--fsize=1073741824", "--core=0"]
-        if not _cuda_lane():
-            limits.append(f"--as={int(memory_gb() * 2**30)}")
-        wrapped = [shutil.which("prlimit"), *limits, "--", *wrapped]
+def sandbox_command(cmd: list[str], host_dir: Path, uid: int | None = None) -> list[str]:
+    """``cmd`` wrapped in prlimit and, when available, bubblewrap (and setpriv to ``uid`` inside it).
+
+    ``host_dir`` (the connection file's folder) is mounted read-only at the same path. As root,
+    bubblewrap sets the sandbox up without a user namespace and the command then drops to ``uid``
+    (a real unprivileged uid, so RLIMIT_NPROC holds); as another user it uses a user namespace."""
+    limits = ["--cpu=3600", f"--fsize={2**30}", "--core=0", "--nofile=4096"]
+    if uid is not None:
+        limits.append(f"--nproc={MAX_PROCESSES}")
+    if not _cuda_lane():
+        limits.append(f"--as={int(memory_gb() * 2**30)}")
+    wrapped = [shutil.which("prlimit"), *limits, "--", *cmd] if shutil.which("prlimit") else list(cmd)
     tool = bwrap()
     if not tool:
         return wrapped
+    if uid is not None:
+        wrapped = [shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                   "--inh-caps=-all", "--bounding-set=-all", "--", *wrapped]
+        isolation = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                     "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        isolation = ["--unshare-all", "--cap-drop", "ALL"]
     from coursekit.data import data_root
-    args = [tool, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
-            "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev",
-            "--tmpfs", "/tmp", "--tmpfs", "/home", "--tmpfs", "/root", "--tmpfs", "/run", "--tmpfs", "/var"]
+    args = [tool, "--die-with-parent", "--new-session", *isolation,
+            "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev"]
+    for folder, mib, perms in (("/tmp", TMP_MIB, "1777"), ("/home", SMALL_MIB, "0755"), ("/root", SMALL_MIB, "0755"),
+                               ("/var", SMALL_MIB, "0755"), (SOCKET_DIR, SOCKETS_MIB, "0777")):
+        args += ["--perms", perms, "--size", str(mib * 2**20), "--tmpfs", folder]
     for link in ("bin", "lib", "lib64", "sbin"):
         target = Path("/") / link
         if target.is_symlink():
             args += ["--symlink", os.readlink(target), str(target)]
         elif target.exists():
             args += ["--ro-bind", str(target), str(target)]
-    for path in _python_roots():  # the interpreter and its packages (a pyenv, a venv, conda...)
-        args += ["--ro-bind", str(path), str(path)]
-    args += ["--ro-bind", str(REPO_ROOT / "coursekit"), str(REPO_ROOT / "coursekit")]
-    args += ["--ro-bind", str(REPO_ROOT / "autograder"), str(REPO_ROOT / "autograder")]
+    binds = [*_python_roots(), REPO_ROOT / "coursekit"]  # the interpreter and its packages, the helpers
     if data_root().exists():
-        args += ["--ro-bind", str(data_root()), str(data_root())]
+        binds.append(data_root().resolve())
+    binds.append(Path(host_dir).resolve())
+    args += _parent_dirs(binds)  # bwrap would create them 0700: unreadable for the kernel's uid
+    for path in binds:
+        args += ["--ro-bind", str(path), str(path)]
     for gpu in sorted(Path("/dev").glob("nvidia*")):
         args += ["--dev-bind", str(gpu), str(gpu)]
-    for path in extra_writable:
-        args += ["--bind", str(path), str(path)]
-    args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir),
+    args += ["--perms", "0777", "--dir", SANDBOX_HOME, "--chdir", SANDBOX_HOME,
              "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib"]
     return args + ["--", *wrapped]
+
+
+def _parent_dirs(binds: list[Path]) -> list[str]:
+    covered = [Path(p) for p in ("/usr", "/etc", "/proc", "/dev")] + [Path(p) for p in binds]
+    parents = sorted({parent for path in binds for parent in Path(path).parents if parent != Path("/")},
+                     key=lambda p: len(p.parts))
+    args = []
+    for parent in parents:
+        if any(parent == c or c in parent.parents for c in covered):
+            continue
+        args += ["--perms", "0755", "--dir", str(parent)]
+    return args
 
 
 def scrubbed_env(env: dict | None) -> dict:
@@ -127,89 +175,99 @@ def scrubbed_env(env: dict | None) -> dict:
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel launched inside the sandbox, talking to the grader over Unix sockets.
 
-    The sockets live in a short private folder under /tmp (a socket path must stay under
-    108 bytes), shared with the sandbox and removed with the kernel.
+    With bubblewrap, the kernel creates its sockets in the sandbox's own ``/run`` (a tmpfs) and
+    the grader connects through ``/proc/<pid>/root``; the connection file sits in a private host
+    folder mounted read-only. Without it, the sockets and the working folder are a private temp folder.
     """
 
+    stderr_log = Unicode("", help="file that receives the kernel's stderr (capped); empty: discarded").tag(config=True)
+
     async def _async_pre_start_kernel(self, **kw):
-        workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
-        self._ipc_dir = Path(tempfile.mkdtemp(prefix="ck-", dir="/tmp"))
+        self._host_dir = Path(tempfile.mkdtemp(prefix="ck-"))
+        self._uid = sandbox_uid()
         self.transport = "ipc"
-        self.ip = str(self._ipc_dir / "k")
-        self.connection_file = str(self._ipc_dir / "connection.json")
+        self.ip = f"{SOCKET_DIR}/k" if bwrap() else str(self._host_dir / "k")
+        self.connection_file = str(self._host_dir / "connection.json")
         # A signal would reach bubblewrap, not the kernel: interrupt through the control channel.
         self.kernel_spec.interrupt_mode = "message"
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        if self._uid is not None:
+            for path in (self._host_dir, Path(self.connection_file)):
+                os.chown(path, self._uid, self._uid)
         kw["env"] = scrubbed_env(kw.get("env"))
-        kw["stdout"] = subprocess.DEVNULL  # the kernel's banner; errors still reach stderr
+        kw["cwd"] = str(self._host_dir)
+        kw["stdout"] = subprocess.DEVNULL  # the kernel's banner
+        kw["stderr"] = subprocess.PIPE
         # In its own PID namespace the kernel's parent is the sandbox's init, not the grader:
         # ipykernel would take that for an orphaned kernel and exit. bwrap --die-with-parent
         # (and the grader's kill) take care of orphans instead.
         kernel_cmd = [*kernel_cmd, "--IPKernelApp.parent_handle=0"]
-        return sandbox_command(kernel_cmd, workdir, [self._ipc_dir]), kw
+        return sandbox_command(kernel_cmd, self._host_dir, self._uid), kw
+
+    async def _async_post_start_kernel(self, **kw) -> None:
+        process = getattr(self.provisioner, "process", None)
+        if process is not None and process.stderr is not None:
+            threading.Thread(target=_drain, args=(process.stderr, self.stderr_log), daemon=True).start()
+        if bwrap() and process is not None:
+            child = _sandbox_child(process.pid)
+            self.ip = f"/proc/{child}/root{SOCKET_DIR}/k"
+        await super()._async_post_start_kernel(**kw)
+
+    def client(self, **kwargs):
+        import zmq
+        kc = super().client(**kwargs)
+        # No message from the kernel may be larger than this: a hostile kernel cannot make the
+        # grader hold gigabytes (the judge's plain data is capped lower still).
+        kc.context.setsockopt(zmq.MAXMSGSIZE, 192 * 2**20)
+        return kc
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)
-        shutil.rmtree(getattr(self, "_ipc_dir", ""), ignore_errors=True)
+        shutil.rmtree(getattr(self, "_host_dir", ""), ignore_errors=True)
 
 
-class SandboxedExecute(Execute):
-    """nbgrader's Execute in the sandbox, with a notebook time limit and a kernel allowed to die.
-
-    Stock nbgrader gives up on the whole notebook when the kernel dies; here the cells that ran
-    keep their results, the cell that killed the kernel and those after it get an error output,
-    and grading goes on.
-    """
-
-    notebook_timeout = Integer(900, help="wall-clock seconds for the whole notebook").tag(config=True)
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
-        super().__init__(*args, **kwargs)
-
-    def preprocess(self, nb, resources=None, km=None):
-        self._stopped_by: str | None = None
-        self._timed_out = False
-        timer = threading.Timer(self.notebook_timeout, self._time_up)
-        timer.daemon = True
-        timer.start()
+def _sandbox_child(pid: int, wait: float = 10.0) -> int:
+    """The sandbox's first process (bwrap's child), whose root is the sandbox's root."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
         try:
-            return super().preprocess(nb, resources, km)
-        finally:
-            timer.cancel()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        if children:
+            return int(children[0])
+        time.sleep(0.005)
+    raise RuntimeError("the sandbox did not start its kernel (bubblewrap gave no child process)")
 
-    def _time_up(self) -> None:
-        self._timed_out = True
-        process = getattr(getattr(self.km, "provisioner", None), "process", None)
-        if process is not None and process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except OSError:
-                process.kill()
 
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
-            return cell, resources
-        if self._stopped_by:
-            cell.outputs = [_error(NOT_RUN, f"not run: {self._stopped_by} in an earlier cell")]
-            return cell, resources
+_CONTROL = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _drain(stream, log_path: str, limit: int = STDERR_LOG_BYTES) -> None:
+    """Copy the kernel's stderr into its log, without control characters, up to ``limit`` bytes."""
+    written = 0
+    sink = open(log_path, "ab") if log_path else None
+    try:
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            if sink is None or written >= limit:
+                continue  # keep reading, so the kernel never blocks on a full pipe
+            clean = _CONTROL.sub(b"", chunk)[: limit - written]
+            sink.write(clean)
+            written += len(clean)
+            if written >= limit:
+                sink.write(b"\n[... the rest of the kernel's stderr was not kept]\n")
+            sink.flush()
+    except (OSError, ValueError):
+        pass
+    finally:
+        if sink:
+            sink.close()
+
+
+def kill_sandbox(process) -> None:
+    """Kill the sandbox's whole process group (the kernel and whatever it started)."""
+    if process is not None and process.poll() is None:
         try:
-            return super().preprocess_cell(cell, resources, index)
-        except CellTimeoutError:
-            # Interrupted at its time limit, then silent: note it and go on. If the kernel is gone,
-            # the next cell raises DeadKernelError and the run stops there.
-            cell.outputs.append(_error("CellTimeoutError", "the cell did not stop when interrupted at its time limit"))
-            return cell, resources
-        except DeadKernelError:
-            if self._timed_out:
-                self._stopped_by = f"the notebook ran past its {self.notebook_timeout} s limit"
-                cell.outputs.append(_error(TIME_LIMIT, self._stopped_by))
-            else:
-                self._stopped_by = "the kernel died (os._exit, a crash, or the memory limit)"
-                cell.outputs.append(_error(KERNEL_DIED, self._stopped_by))
-            return cell, resources
-
-
-def _error(ename: str, evalue: str):
-    from nbformat.v4 import new_output
-    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            process.kill()

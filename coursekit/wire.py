@@ -126,6 +126,8 @@ def _tensor_node(t: torch.Tensor, kind: type, buffer, child) -> dict:
                         "create tensors on the device of the inputs")
     out = {"~": "tensor", "dtype": _dtype_name(t.dtype), "shape": list(t.shape), "device": str(t.device),
            "rg": bool(t.requires_grad), "param": kind is torch.nn.Parameter, "buf": buffer(_tensor_bytes(t))}
+    if not t.is_contiguous() and _dense(list(t.shape), list(t.stride())):
+        out["stride"] = list(t.stride())  # a transposed or permuted tensor stays so (a gapped view arrives contiguous)
     if t.is_leaf and t.grad is not None:
         out["grad"] = child(t.grad)
     return out
@@ -234,6 +236,16 @@ def _dtype(name: str) -> torch.dtype:
     return DTYPES[name]
 
 
+def _dense(shape: list[int], stride: list[int]) -> bool:
+    """True when ``stride`` lays ``shape`` out densely without overlap (a permutation of contiguous)."""
+    expected = 1
+    for size, step in sorted(zip(shape, stride), key=lambda p: p[1]):
+        if size > 1 and step != expected:
+            return False
+        expected *= max(size, 1)
+    return True
+
+
 def _tensor(n: dict, buf, place, child) -> torch.Tensor:
     dtype = _dtype(n["dtype"])
     shape = [int(s) for s in n["shape"]]
@@ -247,9 +259,15 @@ def _tensor(n: dict, buf, place, child) -> torch.Tensor:
     if len(raw) != numel * itemsize:
         raise WireError("not a valid message (tensor size)")
     if numel:
-        t = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(dtype).reshape(shape)
+        t = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(dtype).reshape(shape).clone()
     else:
         t = torch.empty(shape, dtype=dtype)
+    stride = n.get("stride")
+    if stride is not None:
+        stride = [int(s) for s in stride]
+        if len(stride) != len(shape) or not _dense(shape, stride):
+            raise WireError("not a valid message (stride)")
+        t = torch.empty_strided(shape, stride, dtype=dtype).copy_(t)
     t = t.to(place(str(n["device"])))
     if n.get("param"):
         t = torch.nn.Parameter(t, requires_grad=bool(n["rg"]))

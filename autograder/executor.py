@@ -1,0 +1,225 @@
+"""Executing notebooks: nbclient without the reply stall, and grading's execution with the judge.
+
+``PolledReplies`` fixes jupyter/nbclient#312: after a cell that displays an ipywidget, nbclient
+sometimes does not notice the kernel's ``execute_reply`` until the cell timeout, the kernel idle
+all along. Waiting on the channels in short slices instead of one long wait removes it. Every
+executor of the project (grading, ``make check``, the test suite) uses it.
+
+``GradingExecute`` is nbgrader's Execute for grading: the kernel runs in the sandbox, test cells
+are not sent to the kernel but run by the judge (``autograder.judge``), which reaches the student's
+code through ``KernelTransport``; outputs of cells that ran after a hidden test are not kept;
+a notebook time limit kills the sandbox; a dead kernel costs the cells after it, not the notebook.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import threading
+from queue import Empty
+from time import monotonic
+
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionComplete, CellTimeoutError, DeadKernelError
+from nbgrader.preprocessors import Execute
+from nbformat.v4 import new_output
+from traitlets import Integer
+
+from coursekit.probes import MIME
+
+from . import cells
+from .judge import KernelGone, StudentCodeError, judge_for
+from .sandbox import KERNEL_DIED, NOT_RUN, TIME_LIMIT, SandboxedKernelManager, kill_sandbox
+
+AFTER_HIDDEN = "output not kept: this cell ran after hidden tests, whose inputs the kernel had seen"
+
+
+class PolledReplies:
+    """Mixin for NotebookClient subclasses: wait for replies and outputs in short slices."""
+
+    poll_slice = 0.1  # seconds per wait on a kernel channel
+
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
+        deadline = None if timeout is None else monotonic() + timeout
+        while True:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=self.poll_slice))
+            except Empty:
+                if deadline is None or monotonic() < deadline:
+                    continue
+                task_poll_kernel_alive.cancel()
+                await self._async_check_alive()
+                msg = await self._async_handle_timeout(timeout, cell)
+                if msg is None:  # interrupted; give the kernel another period to answer
+                    deadline = monotonic() + timeout
+                    continue
+                msg["parent_header"] = {"msg_id": msg_id}
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            try:
+                await asyncio.wait_for(task_poll_output_msg, self.iopub_timeout)
+            except (asyncio.TimeoutError, Empty):
+                if self.raise_on_iopub_timeout:
+                    task_poll_kernel_alive.cancel()
+                    raise CellTimeoutError.error_from_timeout_and_cell(
+                        "Timeout waiting for IOPub output", self.iopub_timeout, cell) from None
+                self.log.warning("Timeout waiting for IOPub output")
+            task_poll_kernel_alive.cancel()
+            return msg
+
+    async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
+        while True:
+            try:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=self.poll_slice))
+            except Empty:
+                continue
+            if msg["parent_header"].get("msg_id") == parent_msg_id:
+                try:
+                    self.process_message(msg, cell, cell_index)
+                except CellExecutionComplete:
+                    return
+
+
+class CourseClient(PolledReplies, NotebookClient):
+    """nbclient's NotebookClient without the stall: ``make check``, the test suite, benchmarks."""
+
+
+class ProbeTimeout(StudentCodeError):
+    """The student's code did not answer the judge within the cell time limit."""
+
+
+class KernelTransport:
+    """The judge's line to the kernel: one silent, history-free execution per request, answered
+    through a single display message. Everything that comes back is only bytes to decode."""
+
+    def __init__(self, client: "GradingExecute"):
+        self.client = client
+
+    def request(self, payload: bytes) -> bytes:
+        return run_sync(self.client.async_probe)(payload)
+
+
+class GradingExecute(PolledReplies, Execute):
+    """nbgrader's Execute, sandboxed, with test cells judged outside the kernel (see module doc)."""
+
+    notebook_timeout = Integer(900, help="wall-clock seconds for the whole notebook").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
+
+    def preprocess(self, nb, resources=None, km=None):
+        from .exercises import master_path
+        self._stopped_by: str | None = None
+        self._timed_out = False
+        self._after_hidden = False
+        assignment = (resources or {}).get("nbgrader", {}).get("notebook")
+        self._judge = judge_for(master_path(assignment))
+        timer = threading.Timer(self.notebook_timeout, self._time_up)
+        timer.daemon = True
+        timer.start()
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            timer.cancel()
+
+    def _time_up(self) -> None:
+        self._timed_out = True
+        kill_sandbox(getattr(getattr(self.km, "provisioner", None), "process", None))
+
+    def _stop(self, cell) -> None:
+        if self._timed_out:
+            self._stopped_by = f"the notebook ran past its {self.notebook_timeout} s limit"
+            cell.outputs.append(_error(TIME_LIMIT, self._stopped_by))
+        else:
+            self._stopped_by = "the kernel died (os._exit, a crash, or the memory limit)"
+            cell.outputs.append(_error(KERNEL_DIED, self._stopped_by))
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._stopped_by:
+            cell.outputs = [_error(NOT_RUN, f"not run: {self._stopped_by} in an earlier cell")]
+            return cell, resources
+        if cells.is_test(cell):
+            return self._judge_cell(cell), resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except CellTimeoutError:
+            # Interrupted at its time limit, then silent: note it and go on. If the kernel is gone,
+            # the next cell raises DeadKernelError and the run stops there.
+            cell.outputs.append(_error("CellTimeoutError", "the cell did not stop when interrupted at its time limit"))
+        except DeadKernelError:
+            self._stop(cell)
+        if self._after_hidden:
+            errors = [o for o in cell.outputs if o.get("output_type") == "error" and o.get("ename") in STATUS_ERRORS]
+            cell.outputs = [new_output("stream", name="stdout", text=AFTER_HIDDEN + "\n"), *errors]
+        return cell, resources
+
+    def _judge_cell(self, cell):
+        grade_id = cells.grade_id(cell)
+        cell.outputs = []
+        cell.execution_count = None
+        try:
+            verdict = self._judge.run_test(grade_id, KernelTransport(self))
+        except KernelGone:
+            self._stop(cell)
+            return cell
+        finally:
+            self._after_hidden = self._after_hidden or self._judge.has_hidden(grade_id)
+        if verdict.passed:
+            cell.outputs = [new_output("stream", name="stdout", text="All checks passed.\n")]
+        else:
+            cell.outputs = [_error("CheckFailed", verdict.message)]
+        return cell
+
+    async def async_probe(self, payload: bytes) -> bytes:
+        """Run one judge request in the kernel; return the bytes of its single answer."""
+        code = f"__import__('coursekit.probes', fromlist=['serve']).serve({base64.b64encode(payload).decode()!r})"
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False, stop_on_error=False)
+        deadline = monotonic() + (self.timeout or 300)
+        answers: list[str] = []
+        while True:
+            try:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=self.poll_slice))
+            except Empty:
+                if not await ensure_async(self.km.is_alive()):
+                    raise KernelGone("the kernel died") from None
+                if monotonic() > deadline:
+                    await ensure_async(self.km.interrupt_kernel())
+                    raise ProbeTimeout(f"your code did not finish within the {self.timeout} s time limit") from None
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "display_data" and MIME in msg["content"].get("data", {}):
+                answers.append(msg["content"]["data"][MIME])
+            elif msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                break
+        await self._drain_shell_reply(msg_id)
+        if len(answers) != 1 or not isinstance(answers[0], str):
+            raise StudentCodeError("the kernel did not answer the grader's request (your code may have "
+                                   "replaced the course's helpers or broken the kernel)")
+        try:
+            return base64.b64decode(answers[0], validate=True)
+        except ValueError:
+            raise StudentCodeError("the kernel's answer was not understood") from None
+
+    async def _drain_shell_reply(self, msg_id: str) -> None:
+        deadline = monotonic() + 5
+        while monotonic() < deadline:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=self.poll_slice))
+            except Empty:
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return
+
+
+# Errors the grader itself writes, which decide a status and must survive output filtering.
+STATUS_ERRORS = {KERNEL_DIED, TIME_LIMIT, NOT_RUN, "CellTimeoutError"}
+
+
+def _error(ename: str, evalue: str):
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
