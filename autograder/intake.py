@@ -179,6 +179,9 @@ def _read_zip(path: Path, rel: Path, assignments: list[str], workdir: Path, rege
         shutil.rmtree(target, ignore_errors=True)
         intake.problems.append(f"bad archive: {rel}: {error}; nothing in it was used. Ask the student "
                                "(or the LMS) for a fresh copy")
+        owner = _student_of(rel, regex)
+        if owner and STUDENT_ID.match(owner):
+            intake.students.add(owner)  # named, so reported missing rather than forgotten
         return
     # The archive's own name carries the student id in a flat download.
     owner = _student_of(rel, regex)

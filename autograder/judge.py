@@ -23,6 +23,7 @@ import builtins
 import contextlib
 import functools
 import io
+import symtable
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,8 +83,21 @@ def answer_names(nb) -> set[str]:
     return names
 
 
-def _loaded_names(source: str) -> set[str]:
-    return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+def _free_names(source: str) -> set[str]:
+    """Names the cell reads from outside itself: read at top level without being assigned there,
+    or global in one of its functions. A function's own locals never count."""
+    table = symtable.symtable(source, "<test>", "exec")
+    top = {s.get_name(): s for s in table.get_symbols()}
+    free = {n for n, s in top.items() if s.is_referenced() and not s.is_assigned() and not s.is_imported()}
+    stack = list(table.get_children())
+    while stack:
+        scope = stack.pop()
+        stack += scope.get_children()
+        for symbol in scope.get_symbols():
+            name = symbol.get_name()
+            if symbol.is_global() and symbol.is_referenced() and not (name in top and top[name].is_assigned()):
+                free.add(name)
+    return free
 
 
 class InProcess:
@@ -145,7 +159,7 @@ class Judge:
         return namespace
 
     def _bind_student_names(self, source: str, namespace: dict) -> None:
-        wanted = sorted(_loaded_names(source) & self.student_names)
+        wanted = sorted(_free_names(source) & self.student_names)
         if not wanted:
             return
         answer = self._exchange({"op": "lookup", "names": wanted}, "looking up your definitions")

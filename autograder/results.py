@@ -19,12 +19,14 @@ PRECEDENCE = (GRADER_ERROR, INVALID, WRONG_ASSIGNMENT, TIMED_OUT, CRASHED, MISSI
 
 def decide_status(findings: list[tuple[str, str]]) -> tuple[str, str]:
     """(status, message) from (status, message) findings; graded when there are none."""
+    unknown = [s for s, _ in findings if s not in PRECEDENCE]
+    if unknown:
+        raise ValueError(f"unknown status {unknown[0]!r}")
     for status in PRECEDENCE:
         messages = [m for s, m in findings if s == status]
         if messages:
             return status, "; ".join(messages)
-    unknown = [s for s, _ in findings if s not in PRECEDENCE]
-    raise ValueError(f"unknown status {unknown[0]!r}")
+    return GRADED, ""
 
 
 @dataclass

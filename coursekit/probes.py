@@ -96,11 +96,21 @@ def respond(payload: bytes, namespace: dict) -> bytes:
     except wire.WireError as error:
         return wire.encode({"error": {"type": "UnsendableResult", "message": str(error), "where": ""}})
     except BaseException as error:  # the student's code failed (or exited): report it as data
-        frames = traceback.extract_tb(error.__traceback__)
-        where = next((f"line {f.lineno} of {f.filename}" for f in reversed(frames)
-                      if not f.filename.endswith(("probes.py", "wire.py"))), "")
+        where = _where(traceback.extract_tb(error.__traceback__))
         return wire.encode({"error": {"type": type(error).__name__, "message": str(error)[:2000], "where": where,
                                       "mro": [c.__name__ for c in type(error).__mro__]}})
+
+
+def _where(frames) -> str:
+    """The line of the student's (or the probe's) code where an error happened, not a library's."""
+    ours = ("probes.py", "wire.py")
+    for frame in reversed(frames):
+        name = frame.filename
+        if name.endswith(ours) or "site-packages" in name or name.startswith(("/usr/", "/root/.pyenv")):
+            continue
+        label = "your cell" if "ipykernel" in name or name.startswith("<ipython-input") else name
+        return f"line {frame.lineno} of {label}"
+    return ""
 
 
 def serve(payload_b64: str) -> None:

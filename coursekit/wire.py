@@ -11,6 +11,7 @@ code, whoever wrote the bytes. Sizes are capped, so a hostile sender cannot exha
 """
 from __future__ import annotations
 
+import collections
 import json
 import struct
 from typing import Any
@@ -77,7 +78,7 @@ def encode(value: Any, refs: dict[int, Any] | None = None, limit: int = MAX_BYTE
             return [node(x, depth + 1) for x in v]
         if kind is tuple:
             return {"~": "tuple", "items": [node(x, depth + 1) for x in v]}
-        if kind is dict:
+        if kind is dict or kind is collections.OrderedDict:  # a state_dict() is an OrderedDict
             return {"~": "dict", "items": [[node(k, depth + 1), node(x, depth + 1)] for k, x in v.items()]}
         if kind is torch.Size:
             return {"~": "size", "items": [int(x) for x in v]}

@@ -41,11 +41,10 @@ checks.CheckFailed = type("CheckFailed", (Exception,), {})
 """
 
 PATCH_INTERNALS = """
-import torch, math, builtins
+import torch, math
 torch.equal = torch.allclose = lambda *a, **k: True
 torch.isclose = lambda a, b, *r, **k: torch.ones_like(a, dtype=torch.bool)
 math.isclose = lambda *a, **k: True
-builtins.isinstance = lambda *a: True
 import torch.testing._comparison as comparison
 comparison.assert_equal = lambda *a, **k: None
 """
