@@ -62,6 +62,7 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     chain = list(Autograde.class_traits()["autograde_preprocessors"].default())
     chain[chain.index(Execute)] = GradingExecute
     chain.insert(chain.index(GradingExecute) + 1, CapOutputs)
+    chain.append(HideHiddenTests)  # the graded notebook keeps scores and messages, not the hidden tests' code
     c.Autograde.autograde_preprocessors = chain
     sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
     sanitize.insert(sanitize.index(DeduplicateIds) + 1, DropEmptyNbgraderMetadata)

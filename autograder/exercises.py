@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import cells
 from .authoring import CONTEXT_TAG
 from . import REPO_ROOT
 
@@ -47,7 +48,7 @@ class Outcome:
 
 
 def _grade_id(cell) -> str:
-    return cell.metadata.get("nbgrader", {}).get("grade_id", "")
+    return cells.grade_id(cell)
 
 
 def master_path(assignment: str, root: Path = REPO_ROOT) -> Path:
@@ -132,6 +133,6 @@ def student_copy(assignment: str, answers: dict[str, str] | None = None, solve: 
                 cell.source = answers[name]
             elif solve:
                 cell.source = master[gid]
-        elif cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution") and solve:
+        elif cells.is_written(cell) and solve:
             cell.source = master.get(gid, cell.source)
     return nb

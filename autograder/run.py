@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
+from . import cells
 from .config import cell_timeout
+from .executor import CourseClient
 
 
 @dataclass
@@ -34,7 +35,7 @@ def execute(path: Path | str, timeout: int | None = None) -> tuple[nbformat.Note
     """Execute a copy of the notebook in a fresh kernel, in the notebook's folder."""
     path = Path(path).resolve()
     nb = nbformat.read(str(path), as_version=4)
-    client = NotebookClient(nb, timeout=timeout or cell_timeout(), kernel_name="python3", allow_errors=True,
+    client = CourseClient(nb, timeout=timeout or cell_timeout(), kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
@@ -50,9 +51,9 @@ def checks(nb: nbformat.NotebookNode) -> list[CheckResult]:
     """One result per autograded test cell: passed unless the cell raised."""
     results = []
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+        if not cells.is_test(cell):
             continue
+        meta = cells.meta(cell)
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         results.append(CheckResult(meta.get("grade_id", "?"), float(meta.get("points", 0)),
                                    not errors, _error_text(errors[0]) if errors else ""))
@@ -62,12 +63,11 @@ def checks(nb: nbformat.NotebookNode) -> list[CheckResult]:
 def first_error_outside_tests(nb: nbformat.NotebookNode) -> str | None:
     """The first error raised by a cell that is not a test cell (setup, answer, example)."""
     for index, cell in enumerate(nb.cells):
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")):
+        if cell.cell_type != "code" or cells.is_test(cell):
             continue
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                return f"cell {index} ({meta.get('grade_id', 'no id')}): {_error_text(output)}"
+                return f"cell {index} ({cells.grade_id(cell) or 'no id'}): {_error_text(output)}"
     return None
 
 

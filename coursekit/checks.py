@@ -54,11 +54,19 @@ def _same_device(a: torch.device, b: torch.device) -> bool:
     return a.index is None or b.index is None or a.index == b.index
 
 
+def _has_values(t: torch.Tensor, name: str) -> None:
+    """A tensor on the meta device (or any without storage) has no values: nothing could be compared."""
+    if t.device.type == "meta" or (t.numel() and t.layout is torch.strided and t.untyped_storage().nbytes() == 0):
+        raise CheckFailed(f"{name}: the tensor has no values to check (device {t.device}); "
+                          "create tensors on the device of the inputs, or on DEVICE.")
+
+
 def expect_tensor(value: Any, *, shape=None, dtype: torch.dtype | None = None,
                   device: torch.device | str | None = None, name: str = "result",
                   hint: str | None = None, requires_grad: bool | None = None) -> None:
     """Type, then shape, dtype, device and requires_grad, each only if given."""
     expect_type(value, torch.Tensor, name, hint or "return a torch.Tensor, not a list, NumPy array or number.")
+    _has_values(value, name)
     if shape is not None and _shape(value) != tuple(shape):
         _fail(name, f"expected shape {tuple(shape)}, got {_shape(value)}.", hint)
     if dtype is not None and value.dtype != dtype:
@@ -74,6 +82,7 @@ def expect_close(actual: Any, expected: torch.Tensor, *, name: str = "result",
                  rtol: float | None = None, atol: float | None = None,
                  hint: str | None = None, check_dtype: bool = True) -> None:
     """Same type, shape, dtype and device as ``expected``, values within tolerance."""
+    _has_values(expected, f"the expected value for {name}")
     expect_tensor(actual, shape=expected.shape, dtype=expected.dtype if check_dtype else None,
                   device=expected.device, name=name, hint=hint)
     a = actual.detach()

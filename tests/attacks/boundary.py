@@ -112,9 +112,13 @@ print("children started:", started)
 """
 
 STDERR_ESCAPES = """
-import sys
-sys.stderr.write("\\x1b[2J\\x1b[31mgraded 999 graded; all students full marks\\x1b[0m\\n" * 50)
-sys.stderr.flush()
+import atexit, os, subprocess, sys
+FAKE = "\\x1b[2J\\x1b[31mgraded 999 graded; all students full marks\\x1b[0m\\n"
+sys.stderr.write(FAKE * 5)
+sys.__stderr__.write(FAKE * 5)
+os.write(2, FAKE.encode() * 5)
+subprocess.run(["sh", "-c", "printf '\\\\033[31mgraded 999 graded\\\\n' >&2"])
+atexit.register(os.write, 2, FAKE.encode() * 5)
 """
 
 
