@@ -24,7 +24,7 @@ from .worker import AUTOGRADED, FEEDBACK, KERNEL_LOG, grade_one, max_scores
 
 class Grader:
     def __init__(self, out: Path | str = REPO_ROOT / "grading", workers: int | None = None,
-                 pattern: str = DEFAULT_PATTERN, progress: bool = True):
+                 pattern: str = DEFAULT_PATTERN, progress: bool = True, scheduler: str | None = None):
         self.out = Path(out).resolve()
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.pattern = pattern
@@ -32,6 +32,7 @@ class Grader:
         self.assignments = all_assignments()
         self.version = code_version()
         self.graded_now = 0
+        self.scheduler = scheduler  # a Dask scheduler's address: grade on that cluster instead of a local pool
 
     # -- set-up ------------------------------------------------------------------------
     def template(self) -> Path:
@@ -85,6 +86,9 @@ class Grader:
     def _grade(self, tasks: list[dict]) -> list[Result]:
         if not tasks:
             return []
+        if self.scheduler:
+            from .cluster import grade_on_cluster
+            return grade_on_cluster(self, tasks)
         bar = _progress(len(tasks), self.progress)
         done: list[Result] = []
 

@@ -155,6 +155,8 @@ def test_batch_graded_in_parallel_gives_expected_grades(tmp_path):
     Grader(out, workers=1, progress=False).run(submissions, force=True)
     second = _rows(out / "grades.csv")
     assert second["perfect"][f"{A}:written_hidden_tests"] == "1" and second["perfect"]["total"] == "5"
+    page = (out / "feedback" / "perfect" / A / f"{A}.html").read_text()
+    assert "Score: 5.0 / 5.0" in page, "the feedback page shows the manual score once given"
     second["perfect"][f"{A}:written_hidden_tests"], second["perfect"]["total"] = "", "4"
     second["perfect"][f"{A} total"] = "4"
     assert second == _rows_from_text(first), "a forced regrade changed grades"

@@ -86,6 +86,14 @@ def _duplicated_and_split():
     return nb
 
 
+def _renamed_ids():
+    """Right answers; one answer cell and one test cell carry ids the master does not have."""
+    nb = _nb()
+    nb.cells[_index(nb, "ex_fahrenheit")].metadata["nbgrader"]["grade_id"] = "ex_fahrenheit_mine"
+    nb.cells[_index(nb, "test_digit_counts")].metadata["nbgrader"]["grade_id"] = "test_mine"
+    return nb
+
+
 def _changed_type():
     nb = _nb(F_BAD)
     cell = nb.cells[_index(nb, "test_fahrenheit")]
@@ -166,6 +174,7 @@ CASES = {
     "edited-test-cells": (_save(_edited_tests()), 0, 0, "graded"),
     "duplicated-and-split-cells": (_save(_duplicated_and_split()), 0, 2, "graded"),
     "changed-cell-type": (_save(_changed_type()), 0, 2, "graded"),
+    "renamed-ids": (_save(_renamed_ids()), 2, 2, "graded"),
     "corrupted-json": (_raw('{"cells": [ {"cell_type": "code", "sou'), 0, 0, "invalid file"),
     "empty-file": (_raw(""), 0, 0, "invalid file"),
     "other-assignment": (_other_assignment, 0, 0, "wrong assignment"),
