@@ -23,13 +23,14 @@ LAB_ARGS ?=
 TEST_ARGS ?=
 WORKERS ?= $(shell nproc)
 SUBMISSIONS ?=
+SCHEDULER ?=
 NB ?=
 
-.PHONY: help setup lab test data release check autograde clean sandbox bench
+.PHONY: help setup lab test data release check autograde grade-worker clean sandbox bench
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  variables: MNIST_FROM=<folder> COURSE_DEVICE=cpu|cuda|auto WORKERS=<n> SUBMISSIONS=<dir> NB=<notebook>"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "  variables: MNIST_FROM=<folder> COURSE_DEVICE=cpu|cuda|auto WORKERS=<n> SUBMISSIONS=<dir> SCHEDULER=<tcp://host:8786> NB=<notebook>"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,10 +70,17 @@ check: $(STAMP) ## Run a notebook as grading will: make check NB=course/01_tenso
 	@test -n "$(NB)" || { echo "usage: make check NB=course/<notebook>/<notebook>.ipynb"; exit 2; }
 	$(PY) -m autograder.run "$(NB)"
 
-autograde: setup sandbox ## Grade a class: make autograde SUBMISSIONS=<dir> [WORKERS=n] [FORCE=1] [PATTERN=regex]
+autograde: setup sandbox ## Grade a class: make autograde SUBMISSIONS=<dir> [WORKERS=n] [FORCE=1] [PATTERN=regex] [SCHEDULER=tcp://host:8786]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make autograde SUBMISSIONS=<folder of submissions>"; exit 2; }
 	$(PY) -m autograder.grade "$(SUBMISSIONS)" --workers $(WORKERS) $(if $(FORCE),--force) \
-	  $(if $(PATTERN),--pattern '$(PATTERN)')
+	  $(if $(PATTERN),--pattern '$(PATTERN)') $(if $(SCHEDULER),--scheduler "$(SCHEDULER)")
+
+# One worker process per grading slot (WORKERS, default one per core) with one thread each: the grader is
+# not thread-safe (the judge is per process, nbclient runs event loops), and each kernel gets one BLAS thread.
+grade-worker: setup sandbox ## Lend this machine's cores to a grading cluster: make grade-worker SCHEDULER=tcp://host:8786
+	@test -n "$(SCHEDULER)" || { echo "usage: make grade-worker SCHEDULER=tcp://<scheduler host>:8786"; exit 2; }
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/dask worker "$(SCHEDULER)" --nworkers $(WORKERS) --nthreads 1 \
+	  --name "$$(hostname)"
 
 bench: setup sandbox ## Benchmarks side by side, written to docs/BENCHMARKS.md (QUICK=1: the 2-minute CI version)
 	$(PY) -m autograder.bench $(if $(QUICK),--quick)

@@ -1,6 +1,7 @@
 """Grade a class: ``make autograde SUBMISSIONS=<folder>`` runs this.
 
     python -m autograder.grade SUBMISSIONS [--out grading] [--workers N] [--force] [--pattern REGEX]
+                               [--scheduler tcp://host:8786]
 
 Submissions are read from an instructor's folder or LMS download (``autograder.intake``), graded
 in parallel by real ``nbgrader autograde`` with student code sandboxed and test cells judged
@@ -23,6 +24,7 @@ import sys
 
 from . import REPO_ROOT
 from .batch import Grader
+from .cluster import SchedulerLost
 from .intake import DEFAULT_PATTERN
 
 __all__ = ["Grader", "main"]
@@ -36,17 +38,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="regrade submissions that did not change")
     parser.add_argument("--pattern", default=DEFAULT_PATTERN,
                         help="regular expression with a 'student' group, matched on flat file names")
+    parser.add_argument("--scheduler", default=None,
+                        help="grade on the Dask cluster of this scheduler (tcp://host:8786) instead of this machine")
     args = parser.parse_args(argv)
     import warnings
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy chatter from nbgrader's gradebook
     try:
         from .sandbox import describe
         print(f"protection: {describe()}", file=sys.stderr)
-        grader = Grader(args.out, args.workers, args.pattern)
+        grader = Grader(args.out, args.workers, args.pattern, scheduler=args.scheduler)
         results = grader.run(args.submissions, force=args.force)
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except SchedulerLost as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
