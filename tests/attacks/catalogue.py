@@ -15,6 +15,7 @@ import nbformat
 from autograder import REPO_ROOT, exercises
 
 A = "00_getting_started"
+CELL_LIMIT, NOTEBOOK_LIMIT = 30, 60  # the time limits tests/test_attacks.py grades this catalogue with
 F_BAD = "def to_fahrenheit(celsius):\n    return celsius * 2 + 30"
 D_BAD = "def digit_counts(labels):\n    return torch.bincount(labels)"
 
@@ -163,8 +164,8 @@ CASES = {
     "perfect": (_save(_nb()), 2, 2, "graded"),
     "syntax-error": (_save(_nb("def to_fahrenheit(c) return c")), 0, 2, "graded"),
     "infinite-loop": (_save(_nb("while True:\n    pass")), 0, 2, "timed out"),
-    # each cell stays under the per-cell limit (10 s in the test); together they pass the notebook's (30 s)
-    "sleeps-past-limit": (_save(_sleepers(4, 9)), 0, 0, "timed out"),
+    # each cell stays under the per-cell limit; together they pass the notebook's
+    "sleeps-past-limit": (_save(_sleepers(4, (NOTEBOOK_LIMIT + CELL_LIMIT) // 4)), 0, 0, "timed out"),
     "huge-allocation": (_save(_insert(_nb(), "setup", "big = torch.empty(50 * 2**30, dtype=torch.uint8)\nbig.fill_(1)")),
                         2, 2, "graded"),
     "kernel-exit": (_save(_insert(_nb(), "test_fahrenheit", "import os\nos._exit(1)")), 2, 0, "crashed"),
