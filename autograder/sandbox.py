@@ -23,7 +23,6 @@ folder of its own, and every result says so (``describe()``, intake.txt): never 
 """
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
