@@ -52,10 +52,11 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     # Deleted test cells come back from the gradebook at grading time.
     c.OverwriteCells.add_missing_cells = True
 
-    from nbgrader.converters import Autograde, GenerateFeedback
+    from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
     from nbgrader.preprocessors import DeduplicateIds, Execute, OverwriteCells
     from .executor import GradingExecute
-    from .preprocessors import CapOutputs, DropEmptyNbgraderMetadata, ForgetUnknownCells, HideHiddenTests
+    from .preprocessors import (CapOutputs, DropEmptyNbgraderMetadata, ForgetUnknownCells, HideHiddenTests,
+                                TestCellsMayRaise)
     from .sandbox import notebook_timeout
     c.GradingExecute.notebook_timeout = notebook_timeout()
     # Student code runs in the sandbox; test cells run in the judge (docs/SECURITY.md).
@@ -68,6 +69,8 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     sanitize.insert(sanitize.index(DeduplicateIds) + 1, DropEmptyNbgraderMetadata)
     sanitize.insert(sanitize.index(OverwriteCells), ForgetUnknownCells)
     c.Autograde.sanitize_preprocessors = sanitize
+    c.GenerateAssignment.preprocessors = list(
+        GenerateAssignment.class_traits()["preprocessors"].default()) + [TestCellsMayRaise]
     c.GenerateFeedback.preprocessors = [HideHiddenTests] + list(
         GenerateFeedback.class_traits()["preprocessors"].default())
     return c

@@ -28,6 +28,19 @@ class ForgetUnknownCells(NbGraderPreprocessor):
         return cell, resources
 
 
+class TestCellsMayRaise(NbGraderPreprocessor):
+    """Released test cells carry the ``raises-exception`` tag, so JupyterLab's Run All (and
+    nbclient) go on past a failing check: a blank notebook still shows every figure and widget
+    below its first unsolved exercise. Grading is unaffected: test cells are judged there."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cells.is_test(cell):
+            tags = list(cell.metadata.get("tags", []))
+            if "raises-exception" not in tags:
+                cell.metadata["tags"] = tags + ["raises-exception"]
+        return cell, resources
+
+
 class DropEmptyNbgraderMetadata(NbGraderPreprocessor):
     """nbgrader's DeduplicateIds turns a repeated cell's metadata into ``nbgrader: {}``, and
     OverwriteCells then fails on it (KeyError 'grade_id'), losing the whole submission.

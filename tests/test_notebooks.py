@@ -3,12 +3,13 @@
 Autograding the master executes it top to bottom in a fresh kernel with every test cell,
 visible and hidden (restored from the gradebook), on the device COURSE_DEVICE selects.
 """
+import shutil
 import time
 
 import nbformat
 import pytest
 
-from autograder import exercises
+from autograder import cells, exercises, run
 from autograder.release import assignments
 from autograder.workspace import Workspace
 
@@ -39,3 +40,21 @@ def test_master_full_marks_release_zero(assignment, tmp_path):
 
     blank = ws.autograde(assignment, "blank")
     assert {gid: g.score for gid, g in blank.items() if g.score} == {}, "the blank release earns points"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", assignments())
+def test_run_all_on_blank_release(assignment, tmp_path):
+    """A student who opens the blank notebook and presses Run All sees every figure and widget:
+    only exercise test cells fail, and they are tagged so that Run All goes on past them."""
+    released = exercises.released_path(assignment)
+    untagged = [cells.grade_id(c) for c in nbformat.read(str(released), as_version=4).cells
+                if cells.is_test(c) and "raises-exception" not in c.metadata.get("tags", [])]
+    assert not untagged, f"test cells that would stop Run All: {untagged} (run make release)"
+    copy = tmp_path / released.name
+    shutil.copy(released, copy)
+    nb, seconds = run.execute(copy)
+    print(f"{assignment}: blank release ran in {seconds:.1f} s")
+    assert run.first_error_outside_tests(nb) is None, (
+        f"Run All on the blank {assignment} fails outside a test cell: {run.first_error_outside_tests(nb)}")
+    assert any(not r.passed for r in run.checks(nb)), "the blank release passes its own visible checks"
