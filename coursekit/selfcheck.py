@@ -1,7 +1,8 @@
 """Check a notebook from inside it, exactly as grading will run it.
 
     from coursekit import self_check
-    self_check()          # save first: it checks the file on disk
+    self_check()               # save first: it checks the file on disk
+    self_check("01_tensors")   # a notebook of your workspace (work/) by name, from anywhere
 
 It starts a fresh kernel in a separate process (your open notebook is not disturbed), runs
 the saved notebook top to bottom with the grader's time limits, and prints how many visible
@@ -27,9 +28,17 @@ def _current_notebook() -> Path | None:
     return local if local.is_file() else None
 
 
+def _named_notebook(notebook: str | os.PathLike) -> Path:
+    path = Path(notebook)
+    if path.is_file():
+        return path
+    from autograder.student_workspace import resolve  # a name such as "01_tensors": the workspace's copy
+    return resolve(path)
+
+
 def self_check(notebook: str | os.PathLike | None = None) -> bool:
     """Run ``notebook`` (default: the one this kernel belongs to) as the grader will; True if all pass."""
-    path = Path(notebook) if notebook else _current_notebook()
+    path = _named_notebook(notebook) if notebook else _current_notebook()
     if path is None:
         raise ValueError("self_check() could not tell which notebook this is. Save it, then call "
                          "self_check('01_tensors.ipynb') with its file name.")
