@@ -207,6 +207,73 @@ def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None
         total += loss.item() * len(idx)
     return total / len(images)
 """,
+        "draws batches with replacement (torch.randint): repeats some examples, skips others": """
+def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
+    model.train()
+    total = 0.0
+    for start in range(0, len(images), batch_size):
+        size = min(batch_size, len(images) - start)
+        idx = torch.randint(0, len(images), (size,), generator=generator).to(images.device)
+        loss = F.cross_entropy(model(images[idx]), labels[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.item() * size
+    return total / len(images)
+""",
+        "reseeds inside: the same order every epoch": """
+def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
+    model.train()
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0)).to(images.device)
+    total = 0.0
+    for start in range(0, len(images), batch_size):
+        idx = order[start:start + batch_size]
+        loss = F.cross_entropy(model(images[idx]), labels[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.item() * len(idx)
+    return total / len(images)
+""",
+        "images and labels shuffled with different permutations": """
+def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
+    model.train()
+    image_order = torch.randperm(len(images), generator=generator).to(images.device)
+    label_order = torch.randperm(len(images), generator=generator).to(images.device)
+    total = 0.0
+    for start in range(0, len(images), batch_size):
+        loss = F.cross_entropy(model(images[image_order[start:start + batch_size]]),
+                               labels[label_order[start:start + batch_size]])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.item() * len(image_order[start:start + batch_size])
+    return total / len(images)
+""",
+        "DataLoader with drop_last=True: the last, smaller batch is never trained on": """
+def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
+    from torch.utils.data import TensorDataset
+    model.train()
+    loader = DataLoader(TensorDataset(images, labels), batch_size=batch_size, shuffle=True,
+                        generator=generator, drop_last=True)
+    total, seen = 0.0, 0
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.item() * len(x)
+        seen += len(x)
+    return total / max(seen, 1)
+""",
         "forgets model.train()": """
 def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
     order = torch.randperm(len(images), generator=generator).to(images.device)
@@ -384,6 +451,264 @@ def predict(model, images):
     with torch.no_grad():
         probabilities = F.softmax(model(images), dim=1)
     return probabilities.argmax(dim=1), probabilities
+""",
+    },
+}
+
+# Correct answers written differently from the master (other APIs, the PyTorch documentation's way);
+# each must keep full marks.
+ALTERNATIVES = {
+    "pixel_stats": {
+        "float32 and torch.std_mean": """
+def pixel_stats(images):
+    std, mean = torch.std_mean(images.float() / 255, correction=0)
+    return mean.item(), std.item()
+""",
+        "variance by hand, then its square root": """
+def pixel_stats(images):
+    pixels = images.double().div(255).flatten()
+    mean = pixels.mean()
+    return float(mean), float(((pixels - mean) ** 2).mean().sqrt())
+""",
+    },
+    "dataset": {
+        "transforms.Normalize on the scaled image, label with .item()": """
+class DigitDataset(Dataset):
+    def __init__(self, images, labels, transform=None):
+        self.images = images
+        self.labels = labels
+        self.transform = transform
+        self.normalize = transforms.Normalize((MEAN,), (STD,))
+
+    def __len__(self):
+        return self.images.shape[0]
+
+    def __getitem__(self, index):
+        x = self.normalize(self.images[index][None].float().div(255))
+        if self.transform:
+            x = self.transform(x)
+        return x, self.labels[index].item()
+""",
+        "a dataclass-style dataset with reshape": """
+class DigitDataset(Dataset):
+    def __init__(self, images, labels, transform=None):
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        image = self.images[index]
+        x = ((image.to(torch.float32) / 255.0 - MEAN) / STD).reshape(1, *image.shape)
+        return (x if self.transform is None else self.transform(x)), int(self.labels[index].item())
+""",
+    },
+    "cnn": {
+        "named layers and the functional API": """
+class MnistCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, kernel_size=5, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.conv2 = nn.Conv2d(16, 32, kernel_size=5, bias=False)
+        self.bn2 = nn.BatchNorm2d(32)
+        self.fc = nn.Linear(512, 10)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(F.max_pool2d(self.conv1(x), 2)))
+        x = F.relu(self.bn2(F.max_pool2d(self.conv2(x), 2)))
+        return self.fc(torch.flatten(x, 1))
+""",
+        "3x3 convolutions with padding, layers in an nn.ModuleList": """
+class MnistCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([
+            nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2)),
+            nn.Sequential(nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2))])
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
+""",
+    },
+    "train_one_epoch": {
+        "DataLoader over a TensorDataset with shuffle=True and the generator": """
+from torch.utils.data import TensorDataset
+
+
+def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
+    model.train()
+    loader = DataLoader(TensorDataset(images, labels), batch_size=batch_size, shuffle=True, generator=generator)
+    total = 0.0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.item() * x.shape[0]
+    return total / len(loader.dataset)
+""",
+        "a permutation drawn on the data's device, batches from split()": """
+def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
+    model.train()
+    criterion = nn.CrossEntropyLoss(reduction="sum")
+    total = torch.zeros((), device=images.device)
+    for idx in torch.randperm(images.shape[0], device=images.device).split(batch_size):
+        summed = criterion(model(images[idx]), labels[idx])
+        optimizer.zero_grad(set_to_none=True)
+        (summed / idx.numel()).backward()
+        optimizer.step()
+        if scheduler:
+            scheduler.step()
+        total += summed.detach()
+    return (total / images.shape[0]).item()
+""",
+        "BatchSampler over a RandomSampler": """
+from torch.utils.data import BatchSampler, RandomSampler
+
+
+def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
+    model.train()
+    batches = BatchSampler(RandomSampler(range(len(images)), generator=generator), batch_size, drop_last=False)
+    total = 0.0
+    for indices in batches:
+        idx = torch.tensor(indices, device=images.device)
+        loss = F.cross_entropy(model(images[idx]), labels[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.item() * len(indices)
+    return total / len(images)
+""",
+    },
+    "evaluate": {
+        "inference_mode, split() and Python sums": """
+def evaluate(model, images, labels, batch_size=1000):
+    mode = model.training
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    with torch.inference_mode():
+        for x, y in zip(images.split(batch_size), labels.split(batch_size)):
+            logits = model(x)
+            loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
+            correct += int((logits.argmax(1) == y).sum())
+    model.train(mode)
+    return loss_sum / len(labels), correct / len(labels)
+""",
+        "all logits first, then one loss over the whole set": """
+def evaluate(model, images, labels, batch_size=1000):
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        logits = torch.cat([model(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+        loss = F.cross_entropy(logits, labels).item()
+        accuracy = (logits.argmax(dim=1) == labels).float().mean().item()
+    if was_training:
+        model.train()
+    return loss, accuracy
+""",
+    },
+    "final_model": {
+        "a class of its own, trained through a DataLoader over a TensorDataset": """
+from torch.utils.data import TensorDataset
+
+
+class FastNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 16, 5, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.Conv2d(16, 32, 5, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(32), nn.ReLU())
+        self.classifier = nn.Linear(512, 10)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+
+
+torch.manual_seed(1)
+train_x, train_y = load_mnist(train=True, device=DEVICE)
+loader = DataLoader(TensorDataset(train_x, train_y), batch_size=64, shuffle=True,
+                    generator=torch.Generator().manual_seed(1))
+final_model = FastNet().to(DEVICE)
+optimizer = torch.optim.AdamW(final_model.parameters(), lr=0.01)
+scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, total_steps=len(loader))
+final_model.train()
+for x, y in loader:
+    loss = F.cross_entropy(final_model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+""",
+        "trained on 54,000 images, 6,000 kept back for validation": """
+seed_everything(3)
+all_x, all_y = load_mnist(train=True, device=DEVICE)
+keep = torch.randperm(len(all_x), generator=torch.Generator().manual_seed(3)).to(DEVICE)
+train_x, train_y = all_x[keep[:54_000]], all_y[keep[:54_000]]
+val_x, val_y = all_x[keep[54_000:]], all_y[keep[54_000:]]
+final_model = nn.Sequential(
+    nn.Conv2d(1, 16, 5, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(16), nn.ReLU(),
+    nn.Conv2d(16, 32, 5, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(32), nn.ReLU(),
+    nn.Flatten(), nn.Linear(512, 10)).to(DEVICE, memory_format=torch.channels_last)
+optimizer = torch.optim.AdamW(final_model.parameters(), lr=0.01)
+scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, total_steps=math.ceil(54_000 / 64))
+final_model.train()
+for idx in torch.randperm(54_000, device=DEVICE).split(64):
+    loss = F.cross_entropy(final_model(train_x[idx]), train_y[idx])
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+final_model.eval()
+with torch.no_grad():
+    print("validation accuracy", (final_model(val_x).argmax(1) == val_y).float().mean().item())
+""",
+    },
+    "confusion_matrix": {
+        "index_put_ with accumulate=True": """
+def confusion_matrix(predictions, targets, num_classes=10):
+    counts = torch.zeros(num_classes, num_classes, dtype=torch.int64, device=targets.device)
+    return counts.index_put_((targets, predictions), torch.ones_like(targets), accumulate=True)
+""",
+        "scatter_add_ into a flat vector": """
+def confusion_matrix(predictions, targets, num_classes=10):
+    flat = torch.zeros(num_classes * num_classes, dtype=torch.long, device=predictions.device)
+    flat.scatter_add_(0, (targets * num_classes + predictions).long(), torch.ones_like(predictions, dtype=torch.long))
+    return flat.view(num_classes, num_classes)
+""",
+    },
+    "predict": {
+        "reshape to (-1, 1, 28, 28), inference_mode, max over classes": """
+def predict(model, images):
+    mode = model.training
+    model.eval()
+    with torch.inference_mode():
+        probabilities = torch.softmax(model(images.reshape(-1, 1, 28, 28)), dim=1)
+    model.train(mode)
+    return probabilities.max(dim=1).indices, probabilities
+""",
+        "adds the missing dimensions case by case": """
+def predict(model, images):
+    if images.dim() == 2:
+        images = images[None, None]
+    elif images.dim() == 3:
+        images = images.unsqueeze(0)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            logits = model(images)
+    finally:
+        model.train(was_training)
+    probabilities = logits.softmax(dim=1)
+    return torch.argmax(probabilities, dim=1), probabilities
 """,
     },
 }
