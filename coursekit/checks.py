@@ -1,7 +1,8 @@
 """Checks used by the notebooks' test cells, with messages written for a learner.
 
 Every check raises ``CheckFailed`` (an AssertionError) with one line: what was expected,
-what came back, and a hint when one is given. The order is always type, shape, dtype,
+what came back, and a hint when one is given. In a notebook that line is all the learner sees:
+no traceback, no chained error. The order is always type, shape, dtype,
 device, then values, so the first message names the most basic mistake.
 
 The checks never trust the student's object: they test exact types (a Tensor subclass
@@ -23,12 +24,19 @@ __all__ = [
 class CheckFailed(AssertionError):
     """A test cell's check failed; the message is meant for the student."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython (JupyterLab, nbgrader's Validate, `make check`) shows an exception through this
+        # method when it has one: the learner sees the one line written for them, in red, and
+        # not a traceback through the checks' own code. Grading is unaffected: the judge reads
+        # the message, and the error keeps its name and text (ename, evalue) in the notebook.
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
 
 def _fail(name: str, message: str, hint: str | None) -> None:
     text = f"{name}: {message}"
     if hint:
         text += f" Hint: {hint}"
-    raise CheckFailed(text)
+    raise CheckFailed(text) from None  # never chain an error the check caught on its way
 
 
 def _shape(t: torch.Tensor) -> tuple:
@@ -38,7 +46,7 @@ def _shape(t: torch.Tensor) -> tuple:
 def expect(condition: Any, message: str, hint: str | None = None) -> None:
     """A plain condition; the message says what should have been true."""
     if not bool(condition):
-        raise CheckFailed(message + (f" Hint: {hint}" if hint else ""))
+        raise CheckFailed(message + (f" Hint: {hint}" if hint else "")) from None
 
 
 def expect_type(value: Any, expected_type: type, name: str = "result", hint: str | None = None) -> None:
@@ -58,7 +66,7 @@ def _has_values(t: torch.Tensor, name: str) -> None:
     """A tensor on the meta device (or any without storage) has no values: nothing could be compared."""
     if t.device.type == "meta" or (t.numel() and t.layout is torch.strided and t.untyped_storage().nbytes() == 0):
         raise CheckFailed(f"{name}: the tensor has no values to check (device {t.device}); "
-                          "create tensors on the device of the inputs, or on DEVICE.")
+                          "create tensors on the device of the inputs, or on DEVICE.") from None
 
 
 def expect_tensor(value: Any, *, shape=None, dtype: torch.dtype | None = None,
@@ -91,17 +99,21 @@ def expect_close(actual: Any, expected: torch.Tensor, *, name: str = "result",
         a = a.to(e.dtype)
     try:
         torch.testing.assert_close(a, e, rtol=rtol, atol=atol, equal_nan=True)
+        return
     except AssertionError:
-        diff = (a.double() - e.double()).abs() if a.numel() else torch.zeros(0)
-        diff = torch.nan_to_num(diff, nan=math.inf)
-        if diff.numel():
-            worst = int(diff.argmax())
-            index = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), a.shape)) if a.dim() else ()
-            detail = (f"values differ; the largest difference is at index {index}: "
-                      f"expected {e.flatten()[worst].item():.6g}, got {a.flatten()[worst].item():.6g}.")
-        else:
-            detail = "values differ."
-        _fail(name, detail, hint)
+        pass
+    # Out of the except block, so torch's own message ("Tensor-likes are not close!") is not
+    # chained above the learner's one line.
+    diff = (a.double() - e.double()).abs() if a.numel() else torch.zeros(0)
+    diff = torch.nan_to_num(diff, nan=math.inf)
+    if diff.numel():
+        worst = int(diff.argmax())
+        index = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), a.shape)) if a.dim() else ()
+        detail = (f"values differ; the largest difference is at index {index}: "
+                  f"expected {e.flatten()[worst].item():.6g}, got {a.flatten()[worst].item():.6g}.")
+    else:
+        detail = "values differ."
+    _fail(name, detail, hint)
 
 
 def expect_equal(actual: Any, expected: Any, *, name: str = "result", hint: str | None = None) -> None:

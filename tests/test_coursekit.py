@@ -102,3 +102,43 @@ def test_self_check_reports_like_make_check(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("JPY_SESSION_NAME")
     with pytest.raises(ValueError, match="self_check\\('01_tensors.ipynb'\\)"):
         coursekit.self_check()
+
+
+def _run_in_kernel(client, code: str) -> tuple[str, list[dict]]:
+    """Execute ``code`` in a real IPython kernel: the reply's status and the error messages it showed."""
+    errors = []
+
+    def keep_errors(message):
+        if message["msg_type"] == "error":
+            errors.append(message["content"])
+
+    reply = client.execute_interactive(code, output_hook=keep_errors, timeout=60)
+    return reply["content"]["status"], errors
+
+
+@pytest.mark.slow
+def test_a_failed_check_in_a_real_kernel_shows_one_line():
+    from jupyter_client.manager import start_new_kernel
+    from autograder import REPO_ROOT
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(REPO_ROOT))
+    try:
+        _run_in_kernel(client, "import torch\nfrom coursekit import checks")
+        # the chained case of issue 16: torch's assert_close fails inside expect_close
+        status, errors = _run_in_kernel(client, "checks.expect_close(torch.zeros(2), torch.ones(2), name='y')")
+        assert status == "error" and len(errors) == 1
+        shown = "\n".join(errors[0]["traceback"])
+        assert len(errors[0]["traceback"]) == 1, shown
+        assert "During handling" not in shown and "Tensor-likes" not in shown, shown
+        assert errors[0]["ename"] == "CheckFailed" and "y: values differ" in errors[0]["evalue"]
+        assert shown.endswith(errors[0]["evalue"])
+        # a check that fails while the test cell handles another error does not show that one either
+        status, errors = _run_in_kernel(
+            client, "try:\n    1 / 0\nexcept ZeroDivisionError:\n    checks.expect(False, 'x should not be zero')")
+        assert status == "error" and errors[0]["traceback"][-1].endswith("x should not be zero")
+        assert "ZeroDivisionError" not in "\n".join(errors[0]["traceback"])
+        # the learner's own errors keep their full traceback: it points at their code
+        status, errors = _run_in_kernel(client, "def f():\n    raise ValueError('mine')\nf()")
+        assert status == "error" and len(errors[0]["traceback"]) > 1
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
