@@ -28,6 +28,13 @@ def framed_ones(n, device):
     frame[:, 0] = 1.0
     return frame
 """,
+        "border by index lists [0, -1]: fails for n = 0": """
+def framed_ones(n, device):
+    frame = torch.full((n, n), 2.0, device=device)
+    frame[[0, -1], :] = 1.0
+    frame[:, [0, -1]] = 1.0
+    return frame
+""",
     },
     "batched_scores": {
         "element-wise product instead of a matrix product": """
@@ -55,6 +62,16 @@ def pairwise_distances(x, y):
         "sums over the wrong dimension": """
 def pairwise_distances(x, y):
     return (x.unsqueeze(1) - y.unsqueeze(0)).pow(2).sum(dim=1).sqrt()
+""",
+        "the banned shortcut torch.cdist": """
+def pairwise_distances(x, y):
+    return torch.cdist(x, y)
+""",
+        "torch.cdist imported under another name": """
+from torch import cdist as all_distances
+
+def pairwise_distances(x, y):
+    return all_distances(x, y)
 """,
         "Manhattan instead of Euclidean distance": """
 def pairwise_distances(x, y):
@@ -129,10 +146,15 @@ def float64_pair(generator):
     tensor = torch.rand(3, 2, generator=generator)
     return tensor, tensor.numpy()
 """,
-        "draws float32, then converts": """
+        "one fixed seed instead of the generator": """
 def float64_pair(generator):
-    tensor = torch.rand(3, 2, generator=generator).double()
+    tensor = torch.rand(3, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     return tensor, tensor.numpy()
+""",
+        "float64 from the start, but the twin through a Python list": """
+def float64_pair(generator):
+    tensor = torch.rand(3, 2, dtype=torch.float64, generator=generator)
+    return tensor, np.array(tensor.tolist())
 """,
         "copies into a new array": """
 def float64_pair(generator):
@@ -226,6 +248,23 @@ def two_layer_grads(x, y, w1, w2):
     grad_w1 = x.t() @ grad_h
     return loss, grad_w1, grad_w2
 """,
+        "hands the backward pass to autograd (the banned shortcut)": """
+def two_layer_grads(x, y, w1, w2):
+    a = w1.detach().clone().requires_grad_()
+    b = w2.detach().clone().requires_grad_()
+    loss = ((x @ a).clamp(min=0) @ b - y).pow(2).sum()
+    loss.backward()
+    return loss.item(), a.grad, b.grad
+""",
+        "torch.autograd.grad instead of the chain rule by hand": """
+def two_layer_grads(x, y, w1, w2):
+    a, b = w1.clone(), w2.clone()
+    a.requires_grad = True
+    b.requires_grad = True
+    loss = ((x @ a).clamp(min=0) @ b - y).pow(2).sum()
+    grad_w1, grad_w2 = torch.autograd.grad(loss, (a, b))
+    return loss.item(), grad_w1, grad_w2
+""",
         "returns the loss as a tensor": """
 def two_layer_grads(x, y, w1, w2):
     h = x @ w1
@@ -236,6 +275,154 @@ def two_layer_grads(x, y, w1, w2):
     grad_w2 = r.t() @ grad_y_pred
     grad_h = (grad_y_pred @ w2.t()) * (h > 0)
     grad_w1 = x.t() @ grad_h
+    return loss, grad_w1, grad_w2
+""",
+    },
+}
+
+# Correct answers a strong student or the PyTorch documentation would write instead of the
+# master's; each must keep full marks.
+ALTERNATIVES = {
+    "framed_ones": {
+        "a padded block of twos": """
+import torch.nn.functional as F
+
+def framed_ones(n, device):
+    inside = torch.full((max(n - 2, 0), max(n - 2, 0)), 2.0, device=device)
+    return F.pad(inside, (1, 1, 1, 1), value=1.0)[:n, :n] if n >= 2 else torch.ones(n, n, device=device)
+""",
+        "an outer product of masks": """
+def framed_ones(n, device):
+    idx = torch.arange(n, device=device)
+    inside = (idx > 0) & (idx < n - 1)
+    return 1.0 + (inside[:, None] & inside[None, :]).float()
+""",
+    },
+    "batched_scores": {
+        "einsum": """
+def batched_scores(q, k):
+    return torch.einsum("bnd,bmd->bnm", q, k)
+""",
+        "bmm with mT": """
+def batched_scores(q, k):
+    return torch.bmm(q, k.mT)
+""",
+        "matmul with transpose(1, 2)": """
+def batched_scores(q, k):
+    return torch.matmul(q, k.transpose(1, 2))
+""",
+    },
+    "pairwise_distances": {
+        "indexing with None, then norm": """
+def pairwise_distances(x, y):
+    return (x[:, None, :] - y[None, :, :]).norm(dim=-1)
+""",
+        "torch.linalg.vector_norm": """
+def pairwise_distances(x, y):
+    return torch.linalg.vector_norm(x.unsqueeze(1) - y.unsqueeze(0), ord=2, dim=2)
+""",
+        "square root of summed squares with ** and keepdim-free sum": """
+def pairwise_distances(x, y):
+    diff = x.unsqueeze(-2) - y.unsqueeze(-3)
+    return torch.sqrt((diff ** 2).sum(-1))
+""",
+    },
+    "standardise": {
+        "torch.std_mean with unbiased=False": """
+def standardise(x, dim=0):
+    std, mean = torch.std_mean(x, dim=dim, keepdim=True, unbiased=False)
+    return (x - mean) / std
+""",
+        "variance by hand, then the square root": """
+def standardise(x, dim=0):
+    centred = x - x.mean(dim, keepdim=True)
+    return centred / centred.pow(2).mean(dim, keepdim=True).sqrt()
+""",
+        "var(correction=0) and rsqrt": """
+def standardise(x, dim=0):
+    mean = x.mean(dim=dim, keepdim=True)
+    return (x - mean) * torch.rsqrt(x.var(dim=dim, correction=0, keepdim=True))
+""",
+    },
+    "accuracy": {
+        "max(dim=1) indices and a sum divided by N": """
+def accuracy(logits, labels):
+    _, predicted = logits.max(dim=1)
+    return (predicted == labels).sum().item() / labels.size(0)
+""",
+        "torch.eq and a double mean": """
+def accuracy(logits, labels):
+    return torch.eq(torch.argmax(logits, dim=-1), labels).double().mean().item()
+""",
+    },
+    "patches": {
+        "unfold twice": """
+def to_patches(images, p):
+    B, H, W = images.shape
+    blocks = images.unfold(1, p, p).unfold(2, p, p)        # (B, H//p, W//p, p, p)
+    return blocks.reshape(B, -1, p * p)
+""",
+        "view, permute, contiguous, view": """
+def to_patches(images, p):
+    B, H, W = images.shape
+    blocks = images.contiguous().view(B, H // p, p, W // p, p).permute(0, 1, 3, 2, 4).contiguous()
+    return blocks.view(B, -1, p * p)
+""",
+        "einops-style with transpose and flatten": """
+def to_patches(images, p):
+    B, H, W = images.shape
+    blocks = images.reshape(B, H // p, p, W // p, p).transpose(2, 3)
+    return blocks.flatten(3).flatten(1, 2)
+""",
+    },
+    "float64_pair": {
+        "standard normal in float64": """
+def float64_pair(generator):
+    tensor = torch.randn(3, 2, dtype=torch.float64, generator=generator)
+    return tensor, tensor.numpy()
+""",
+        "uniform in float32, then .double()": """
+def float64_pair(generator):
+    tensor = torch.rand(3, 2, generator=generator).double()
+    return tensor, tensor.numpy()
+""",
+        "empty float64 filled in place with uniform_": """
+def float64_pair(generator):
+    tensor = torch.empty(3, 2, dtype=torch.float64).uniform_(0, 1, generator=generator)
+    return tensor, tensor.numpy()
+""",
+    },
+    "to_numpy": {
+        "to('cpu') then detach and numpy": """
+def to_numpy(t):
+    return t.to("cpu").detach().numpy()
+""",
+        "numpy(force=True)": """
+def to_numpy(t):
+    return t.numpy(force=True)
+""",
+    },
+    "two_layer_grads": {
+        "ReLU mask from the activations and mm": """
+def two_layer_grads(x, y, w1, w2):
+    h = torch.mm(x, w1)
+    r = torch.relu(h)
+    diff = torch.mm(r, w2) - y
+    loss = float((diff * diff).sum())
+    grad_w2 = torch.mm(r.T, 2 * diff)
+    grad_r = torch.mm(2 * diff, w2.T)
+    grad_w1 = torch.mm(x.T, grad_r.masked_fill(h <= 0, 0))
+    return loss, grad_w1, grad_w2
+""",
+        "einsum for every product": """
+def two_layer_grads(x, y, w1, w2):
+    h = torch.einsum("nd,dh->nh", x, w1)
+    r = torch.where(h > 0, h, torch.zeros_like(h))
+    g = 2 * (torch.einsum("nh,ho->no", r, w2) - y)
+    loss = (g / 2).square().sum().item()
+    grad_w2 = torch.einsum("nh,no->ho", r, g)
+    grad_h = torch.einsum("no,ho->nh", g, w2) * (h > 0).to(h.dtype)
+    grad_w1 = torch.einsum("nd,nh->dh", x, grad_h)
     return loss, grad_w1, grad_w2
 """,
     },
