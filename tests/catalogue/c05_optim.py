@@ -257,22 +257,60 @@ def fit_cubic(x, y, steps=500, lr=0.05):
     return model, losses
 """,
     },
-    "cosine_lr": {
-        "forgets the factor 1/2": """
-def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
-    return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * step / total_steps))
+    "warmup_cosine": {
+        "the cosine counts its length from step 0, not from the end of the warm-up": """
+def warmup_cosine(optimizer, warmup_steps, total_steps, min_lr):
+    warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=warmup_steps)
+    decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps, eta_min=min_lr)
+    return torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, decay], milestones=[warmup_steps])
 """,
-        "ignores min_lr inside the bracket": """
-def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
-    return min_lr + 0.5 * base_lr * (1 + math.cos(math.pi * step / total_steps))
+        "LinearLR's default start factor (1/3)": """
+def warmup_cosine(optimizer, warmup_steps, total_steps, min_lr):
+    warmup = torch.optim.lr_scheduler.LinearLR(optimizer, total_iters=warmup_steps)
+    decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps - warmup_steps, eta_min=min_lr)
+    return torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, decay], milestones=[warmup_steps])
 """,
-        "cosine without pi": """
-def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
-    return min_lr + 0.5 * (base_lr - min_lr) * (1 + math.cos(step / total_steps))
+        "ChainedScheduler: both run from step 0 and multiply": """
+def warmup_cosine(optimizer, warmup_steps, total_steps, min_lr):
+    warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=warmup_steps)
+    decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps - warmup_steps, eta_min=min_lr)
+    return torch.optim.lr_scheduler.ChainedScheduler([warmup, decay])
 """,
-        "returns a tensor": """
-def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
-    return min_lr + 0.5 * (base_lr - min_lr) * (1 + torch.cos(torch.tensor(math.pi * step / total_steps)))
+        "a straight line down instead of half a cosine": """
+def warmup_cosine(optimizer, warmup_steps, total_steps, min_lr):
+    base_lr = optimizer.param_groups[0]["lr"]
+
+    def factor(step):
+        if step < warmup_steps:
+            return 0.1 + 0.9 * step / warmup_steps
+        progress = (step - warmup_steps) / (total_steps - warmup_steps)
+        return (base_lr + (min_lr - base_lr) * progress) / base_lr
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+""",
+        "a whole cosine period (back up at the end)": """
+def warmup_cosine(optimizer, warmup_steps, total_steps, min_lr):
+    base_lr = optimizer.param_groups[0]["lr"]
+
+    def factor(step):
+        if step < warmup_steps:
+            return 0.1 + 0.9 * step / warmup_steps
+        progress = (step - warmup_steps) / (total_steps - warmup_steps)
+        return (min_lr + (base_lr - min_lr) * (1 + math.cos(2 * math.pi * progress)) / 2) / base_lr
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+""",
+        "warm-up from zero": """
+def warmup_cosine(optimizer, warmup_steps, total_steps, min_lr):
+    base_lr = optimizer.param_groups[0]["lr"]
+
+    def factor(step):
+        if step < warmup_steps:
+            return step / warmup_steps
+        progress = (step - warmup_steps) / (total_steps - warmup_steps)
+        return (min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2) / base_lr
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 """,
     },
     "train_with_schedule": {
@@ -317,6 +355,86 @@ def train_with_schedule(model, loss_fn, optimizer, scheduler, x, y, steps):
         optimizer.step()
         scheduler.step()
     return used
+""",
+        "passes the loss to every scheduler's step()": """
+def train_with_schedule(model, loss_fn, optimizer, scheduler, x, y, steps):
+    used = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        used.append(float(optimizer.param_groups[0]["lr"]))
+        optimizer.step()
+        scheduler.step(loss.item())
+    return used
+""",
+        "ReduceLROnPlateau told the loss once, after the loop": """
+def train_with_schedule(model, loss_fn, optimizer, scheduler, x, y, steps):
+    plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    used = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        used.append(float(optimizer.param_groups[0]["lr"]))
+        optimizer.step()
+        if not plateau:
+            scheduler.step()
+    if plateau:
+        scheduler.step(loss.item())
+    return used
+""",
+    },
+    "clipped_train_step": {
+        "clips each tensor on its own": """
+def clipped_train_step(model, loss_fn, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    norm = torch.sqrt(sum((g**2).sum() for g in grads))
+    for p in model.parameters():
+        torch.nn.utils.clip_grad_norm_(p, max_norm)
+    optimizer.step()
+    return loss.item(), norm.item()
+""",
+        "clips each element (clip_grad_value_)": """
+def clipped_train_step(model, loss_fn, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    norm = torch.sqrt(sum((p.grad**2).sum() for p in model.parameters()))
+    torch.nn.utils.clip_grad_value_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item(), norm.item()
+""",
+        "clips after optimizer.step() (too late)": """
+def clipped_train_step(model, loss_fn, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    return loss.item(), norm.item()
+""",
+        "returns the norm after clipping": """
+def clipped_train_step(model, loss_fn, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    norm = torch.sqrt(sum((p.grad**2).sum() for p in model.parameters()))
+    optimizer.step()
+    return loss.item(), norm.item()
+""",
+        "clips before backward (no gradients yet)": """
+def clipped_train_step(model, loss_fn, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item(), norm.item()
 """,
     },
     "finetune_last_layer": {
@@ -424,6 +542,320 @@ def load_checkpoint(path, model, optimizer, scheduler):
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["scheduler"])
     return checkpoint
+""",
+    },
+}
+
+# Correct answers other than the master's (other APIs, other orders that are still right, the way the
+# PyTorch documentation writes them); each must keep full marks.
+ALTERNATIVES = {
+    "sgd_update": {
+        "add_ with alpha under a no_grad decorator": """
+@torch.no_grad()
+def sgd_update_(params, lr):
+    for p in params:
+        if p.grad is not None:
+            p.add_(p.grad, alpha=-lr)
+            p.grad = None
+""",
+        "copy_ of the new value, gradients cleared afterwards": """
+def sgd_update_(params, lr):
+    with_grad = [p for p in params if p.grad is not None]
+    with torch.no_grad():
+        for p in with_grad:
+            p.copy_(p - lr * p.grad)
+    for p in with_grad:
+        p.grad = None
+""",
+    },
+    "train_step": {
+        "model.zero_grad() instead of the optimizer's": """
+def train_step(model, loss_fn, optimizer, x, y):
+    model.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+""",
+        "a closure passed to optimizer.step": """
+def train_step(model, loss_fn, optimizer, x, y):
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        return loss
+    return float(optimizer.step(closure))
+""",
+        "gradients cleared at the end of each step": """
+def train_step(model, loss_fn, optimizer, x, y):
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return float(loss.detach())
+""",
+    },
+    "momentum_optimizer": {
+        "buffer starts at zero (so v = g on the first step)": """
+class SGDMomentum(torch.optim.Optimizer):
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if "momentum_buffer" not in state:
+                    state["momentum_buffer"] = torch.zeros_like(p)
+                buffer = state["momentum_buffer"]
+                buffer.mul_(group["momentum"]).add_(p.grad)
+                p.sub_(group["lr"] * buffer)
+        return loss
+""",
+        "a new buffer tensor each step, stored back in self.state": """
+class SGDMomentum(torch.optim.Optimizer):
+    def __init__(self, params, lr, momentum=0.9):
+        defaults = {"lr": lr, "momentum": momentum}
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, mu = group["lr"], group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                velocity = self.state[p].get("velocity")
+                velocity = p.grad.clone() if velocity is None else mu * velocity + p.grad
+                self.state[p]["velocity"] = velocity
+                p.add_(-lr * velocity)
+        return loss
+""",
+    },
+    "equivalent_lr": {
+        "a table of which optimizers ignore the gradient's scale": """
+def equivalent_lr(optimizer, lr, batch_size):
+    scale_free = {"sgd": False, "momentum": False, "adagrad": True, "rmsprop": True, "adam": True}
+    return float(lr) if scale_free[optimizer] else lr / batch_size
+""",
+        "tests the adaptive optimizers first": """
+def equivalent_lr(optimizer, lr, batch_size):
+    if optimizer in ("adagrad", "rmsprop", "adam"):
+        return float(lr)
+    return float(lr) / batch_size
+""",
+    },
+    "fit_cubic": {
+        "mean of squares written out, model.zero_grad()": """
+def fit_cubic(x, y, steps=500, lr=0.05):
+    model = Cubic().to(x.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        model.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss))
+    return model, losses
+""",
+        "a closure and nn.MSELoss": """
+def fit_cubic(x, y, steps=500, lr=0.05):
+    model = Cubic().to(device=x.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    criterion = nn.MSELoss()
+
+    def closure():
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        return loss
+
+    losses = [optimizer.step(closure).item() for _ in range(steps)]
+    return model, losses
+""",
+    },
+    "warmup_cosine": {
+        "LambdaLR with the shape written out": """
+def warmup_cosine(optimizer, warmup_steps, total_steps, min_lr):
+    base_lr = optimizer.param_groups[0]["lr"]
+
+    def factor(step):
+        if step < warmup_steps:
+            return 0.1 + 0.9 * step / warmup_steps
+        progress = (step - warmup_steps) / (total_steps - warmup_steps)
+        return (min_lr + (base_lr - min_lr) * 0.5 * (1 + math.cos(math.pi * progress))) / base_lr
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+""",
+        "a scheduler class of its own with a closed form": """
+class WarmupCosine(torch.optim.lr_scheduler.LRScheduler):
+    def __init__(self, optimizer, warmup_steps, total_steps, min_lr):
+        self.warmup_steps, self.total_steps, self.min_lr = warmup_steps, total_steps, min_lr
+        super().__init__(optimizer)
+
+    def get_lr(self):
+        t = self.last_epoch
+        if t < self.warmup_steps:
+            return [base * (0.1 + 0.9 * t / self.warmup_steps) for base in self.base_lrs]
+        progress = min(1.0, (t - self.warmup_steps) / (self.total_steps - self.warmup_steps))
+        return [self.min_lr + (base - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2 for base in self.base_lrs]
+
+
+def warmup_cosine(optimizer, warmup_steps, total_steps, min_lr):
+    return WarmupCosine(optimizer, warmup_steps, total_steps, min_lr)
+""",
+    },
+    "train_with_schedule": {
+        "reads scheduler.get_last_lr() and passes the loss as a tensor": """
+def train_with_schedule(model, loss_fn, optimizer, scheduler, x, y, steps):
+    used = []
+    for _ in range(steps):
+        used.append(float(scheduler.get_last_lr()[0]))
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(loss.detach())
+        else:
+            scheduler.step()
+    return used
+""",
+        "a closure passed to optimizer.step": """
+def train_with_schedule(model, loss_fn, optimizer, scheduler, x, y, steps):
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        return loss
+
+    plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    used = []
+    for _ in range(steps):
+        used.append(optimizer.param_groups[0]["lr"])
+        loss = optimizer.step(closure)
+        if plateau:
+            scheduler.step(loss.item())
+        else:
+            scheduler.step()
+    return [float(lr) for lr in used]
+""",
+    },
+    "clipped_train_step": {
+        "the norm and the rescaling written by hand": """
+def clipped_train_step(model, loss_fn, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    total = torch.cat([g.flatten() for g in grads]).norm()
+    if total > max_norm:
+        for g in grads:
+            g.mul_(max_norm / total)
+    optimizer.step()
+    return loss.item(), total.item()
+""",
+        "get_total_norm, then clip_grads_with_norm_": """
+def clipped_train_step(model, loss_fn, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    total = torch.nn.utils.get_total_norm([p.grad for p in params])
+    torch.nn.utils.clip_grads_with_norm_(params, max_norm, total)
+    optimizer.step()
+    return float(loss), float(total)
+""",
+        "a clamped scale factor from the per-tensor norms": """
+def clipped_train_step(model, loss_fn, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    scale = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for g in grads:
+        g.mul_(scale)
+    optimizer.step()
+    return loss.item(), total.item()
+""",
+    },
+    "finetune_last_layer": {
+        "freeze the whole model, then unfreeze the last layer": """
+def finetune_last_layer(model, lr):
+    model.requires_grad_(False)
+    last = next(layer for layer in reversed(model) if list(layer.parameters()))
+    last.requires_grad_(True)
+    return torch.optim.SGD(last.parameters(), lr=lr)
+""",
+        "by index, optimizer on what still requires grad": """
+def finetune_last_layer(model, lr):
+    last_index = max(i for i, layer in enumerate(model) if len(list(layer.parameters())) > 0)
+    for i, layer in enumerate(model):
+        for p in layer.parameters():
+            p.requires_grad = i == last_index
+    return torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr)
+""",
+    },
+    "param_groups": {
+        "one pass over named_parameters": """
+def adamw_param_groups(model, lr, weight_decay):
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        (decay if p.ndim >= 2 else no_decay).append(p)
+    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=lr)
+""",
+        "weight_decay as the default, overridden in the second group": """
+def adamw_param_groups(model, lr, weight_decay):
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.AdamW([{"params": [p for p in trainable if p.dim() > 1]},
+                              {"params": [p for p in trainable if p.dim() <= 1], "weight_decay": 0.0}],
+                             lr=lr, weight_decay=weight_decay)
+""",
+    },
+    "checkpoint": {
+        "other key names, torch.load with map_location only": """
+def save_checkpoint(path, model, optimizer, scheduler, step):
+    state = {"model_state": model.state_dict(), "optimizer_state": optimizer.state_dict(),
+             "scheduler_state": scheduler.state_dict(), "step": step}
+    torch.save(state, path)
+
+
+def load_checkpoint(path, model, optimizer, scheduler):
+    device = next(model.parameters()).device
+    state = torch.load(path, map_location=device)
+    model.load_state_dict(state["model_state"])
+    optimizer.load_state_dict(state["optimizer_state"])
+    scheduler.load_state_dict(state["scheduler_state"])
+    return state["step"]
+""",
+        "file objects and a list of state dicts": """
+def save_checkpoint(path, model, optimizer, scheduler, step):
+    with open(path, "wb") as f:
+        torch.save({"step": step, "states": [model.state_dict(), optimizer.state_dict(), scheduler.state_dict()]}, f)
+
+
+def load_checkpoint(path, model, optimizer, scheduler):
+    with open(path, "rb") as f:
+        saved = torch.load(f, map_location=next(model.parameters()).device, weights_only=True)
+    for thing, state in zip((model, optimizer, scheduler), saved["states"]):
+        thing.load_state_dict(state)
+    return int(saved["step"])
 """,
     },
 }
