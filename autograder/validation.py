@@ -1,0 +1,102 @@
+"""nbgrader's Validate, as the course's learners see it: "k of n checks passed".
+
+Stock nbgrader 0.9.6 validates a notebook by running it in a fresh kernel and answers with the
+failed cells only; JupyterLab's Validate dialog lists those and never says how many checks
+passed. ``CourseValidator`` counts them and puts one summary line in the answer:
+
+- some checks fail: the first failed cell in the dialog starts with the comment
+  ``# 8 of 11 checks passed in 95 s; the 3 cells that failed follow. ...``
+  (the dialog's layout is fixed by nbgrader's lab extension: a list of failed cells, each as
+  "The following cell failed:", its source and its error; the summary rides on the first one);
+- every check passes: the dialog's own "Success! Your notebook passes all the tests.";
+- ``nbgrader validate`` on the command line prints the same summary line.
+
+The lab extension cannot show progress: its button sends one request and shows "Validating..."
+until the single answer comes back (nbgrader's server handler runs the whole notebook before it
+answers). The summary says how long the run took, so learners know what to expect next time.
+
+``install()`` is called from the repository's nbgrader_config.py, which both the JupyterLab server
+extension (on every Validate click) and the ``nbgrader`` command line read.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+from nbgrader import utils
+from nbgrader.validator import Validator
+
+
+@dataclass
+class Tally:
+    passed: int = 0
+    checks: int = 0
+    blank_written: int = 0  # written answers (graded by a person) still as released
+
+
+def tally(nb) -> Tally:
+    """Count an executed notebook's autograded checks (test cells) and blank written answers."""
+    counts = Tally()
+    for cell in nb.cells:
+        if not utils.is_grade(cell):
+            continue
+        score, top = utils.determine_grade(cell)
+        if utils.is_solution(cell):  # an answer a person grades: nbgrader scores it 0 only while blank
+            counts.blank_written += score == 0
+        elif cell.cell_type == "code":
+            counts.checks += 1
+            counts.passed += score is not None and score >= top
+    return counts
+
+
+def summary(counts: Tally, seconds: float) -> str:
+    """One line, e.g. '8 of 11 checks passed in 95 s; 1 written answer is still empty.'"""
+    text = f"{counts.passed} of {counts.checks} checks passed in {seconds:.0f} s"
+    if counts.blank_written:
+        answers = "written answer is" if counts.blank_written == 1 else "written answers are"
+        text += f"; {counts.blank_written} {answers} still empty"
+    return text + "."
+
+
+class CourseValidator(Validator):
+    """nbgrader's Validator, with "k of n checks passed" in its answer (see the module's docstring)."""
+
+    counts: Tally | None = None
+    seconds: float = 0.0
+
+    def _get_failed_cells(self, nb):
+        # Called once on the executed notebook: the one place the validator sees every cell's result.
+        self.counts = tally(nb)
+        return super()._get_failed_cells(nb)
+
+    def validate(self, filename: str):
+        self.counts = None
+        start = time.perf_counter()
+        results = super().validate(filename)
+        self.seconds = time.perf_counter() - start
+        failed = results.get("failed")
+        if failed and self.counts is not None:
+            line = summary(self.counts, self.seconds)
+            more = len(failed) - 1
+            follow = f"this cell and the {more} below failed" if more else "this cell failed"
+            note = f"# {line} Of the graded cells, {follow}; hidden checks run only at grading.\n\n"
+            failed[0]["source"] = note + failed[0]["source"]
+        return results
+
+    def _print_num_failed(self, num_failed: int) -> None:
+        # `nbgrader validate` on the command line: the same summary before the failed cells.
+        if self.counts is not None:
+            self.stream.write(summary(self.counts, self.seconds) + "\n")
+        super()._print_num_failed(num_failed)
+
+
+def install() -> None:
+    """Make nbgrader's Validate use ``CourseValidator``: the JupyterLab server extension's handler
+    and the ``nbgrader validate`` command each look the class up by name in their own module when
+    they run, after reading nbgrader_config.py, which calls this. Modules not yet imported are left
+    alone (nothing heavy is imported here)."""
+    for name in ("nbgrader.server_extensions.validate_assignment.handlers", "nbgrader.apps.validateapp"):
+        module = sys.modules.get(name)
+        if module is not None:
+            module.Validator = CourseValidator
