@@ -39,6 +39,14 @@ def sgd_update_(params, lr):
                 p += lr * p.grad
                 p.grad = None
 """,
+        "the banned shortcut: torch.optim.SGD does the update": """
+def sgd_update_(params, lr):
+    with_grad = [p for p in params if p.grad is not None]
+    if with_grad:
+        torch.optim.SGD(with_grad, lr=lr).step()
+    for p in with_grad:
+        p.grad = None
+""",
     },
     "train_step": {
         "no zero_grad": """
@@ -167,6 +175,35 @@ class SGDMomentum(torch.optim.Optimizer):
                 buffer = state.get("momentum_buffer", torch.zeros_like(p))
                 p.add_(buffer, alpha=-group["lr"])
                 state["momentum_buffer"] = buffer * group["momentum"] + p.grad
+""",
+        "the banned shortcut: torch's functional sgd, buffers kept in self.state": """
+import torch.optim._functional as optim_functional
+
+
+class SGDMomentum(torch.optim.Optimizer):
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            buffers = [self.state[p].get("momentum_buffer") for p in params]
+            optim_functional.sgd(params, [p.grad for p in params], buffers, weight_decay=0.0,
+                                 momentum=group["momentum"], lr=group["lr"], dampening=0.0,
+                                 nesterov=False, maximize=False)
+            for p, buffer in zip(params, buffers):
+                self.state[p]["momentum_buffer"] = buffer
+""",
+        "the banned shortcut: an inner torch.optim.SGD does the steps": """
+class SGDMomentum(torch.optim.Optimizer):
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+        self.inner = torch.optim.SGD(self.param_groups, lr=lr, momentum=momentum)
+        self.state = self.inner.state
+
+    def step(self, closure=None):
+        return self.inner.step(closure)
 """,
     },
     "equivalent_lr": {
