@@ -36,3 +36,36 @@ def digit_counts(labels):
 """,
     },
 }
+
+# Correct answers a strong student or the PyTorch documentation would write instead of the
+# master's; each must keep full marks.
+ALTERNATIVES = {
+    "fahrenheit": {
+        "multiply by 1.8, then add": """
+def to_fahrenheit(celsius):
+    return celsius * 1.8 + 32
+""",
+        "torch.add with alpha": """
+def to_fahrenheit(celsius):
+    return torch.add(torch.full_like(celsius, 32.0), celsius, alpha=9 / 5)
+""",
+    },
+    "digit_counts": {
+        "one comparison per digit, summed": """
+def digit_counts(labels):
+    digits = torch.arange(10, device=labels.device)
+    return (labels.unsqueeze(1) == digits).sum(dim=0)
+""",
+        "scatter_add into zeros": """
+def digit_counts(labels):
+    counts = torch.zeros(10, dtype=torch.int64, device=labels.device)
+    return counts.scatter_add_(0, labels, torch.ones_like(labels))
+""",
+        "one-hot columns summed": """
+import torch.nn.functional as F
+
+def digit_counts(labels):
+    return F.one_hot(labels, num_classes=10).sum(dim=0)
+""",
+    },
+}

@@ -321,7 +321,7 @@ def pairwise_distances(x, y):
 def pairwise_distances(x, y):
     return torch.linalg.vector_norm(x.unsqueeze(1) - y.unsqueeze(0), ord=2, dim=2)
 """,
-        "square root of summed squares with ** and keepdim-free sum": """
+        "unsqueeze(-2) against unsqueeze(-3), then sqrt of summed squares": """
 def pairwise_distances(x, y):
     diff = x.unsqueeze(-2) - y.unsqueeze(-3)
     return torch.sqrt((diff ** 2).sum(-1))
@@ -368,7 +368,7 @@ def to_patches(images, p):
     blocks = images.contiguous().view(B, H // p, p, W // p, p).permute(0, 1, 3, 2, 4).contiguous()
     return blocks.view(B, -1, p * p)
 """,
-        "einops-style with transpose and flatten": """
+        "transpose, then flatten twice": """
 def to_patches(images, p):
     B, H, W = images.shape
     blocks = images.reshape(B, H // p, p, W // p, p).transpose(2, 3)

@@ -55,6 +55,31 @@ def leaves_of(y):
     return found
 """,
     },
+    "grad_of_square": {
+        "writes the derivative by hand (autograd never runs)": """
+def grad_of_square(x):
+    return 2 * x
+""",
+        "switches requires_grad on the caller's x": """
+def grad_of_square(x):
+    x.requires_grad_(True)
+    (x ** 2).sum().backward()
+    return x.grad
+""",
+        "backward on the mean (divides by the number of elements)": """
+def grad_of_square(x):
+    xg = x.detach().clone().requires_grad_(True)
+    (xg ** 2).mean().backward()
+    return xg.grad
+""",
+        "returns the square instead of its derivative": """
+def grad_of_square(x):
+    xg = x.detach().clone().requires_grad_(True)
+    y = xg ** 2
+    y.sum().backward()
+    return y.detach()
+""",
+    },
     "backward_q": {
         "backward on the mean (gradients divided by the size)": """
 def backward_q(a, b):
@@ -73,6 +98,14 @@ def backward_q(a, b):
     Q = 3 * a ** 3 - b ** 2
     Q.backward(torch.ones_like(Q))
     return Q.detach()
+""",
+        "hand-written gradients instead of backward": """
+def backward_q(a, b):
+    Q = 3 * a ** 3 - b ** 2
+    with torch.no_grad():
+        a.grad = 9 * a ** 2
+        b.grad = -2 * b
+    return Q
 """,
         "sign of the b term flipped": """
 def backward_q(a, b):
@@ -124,6 +157,16 @@ def jacobian_by_rows(f, x):
         rows.append(xg.grad.clone())
         xg.grad = None
     return torch.stack(rows)
+""",
+        "the banned torch.autograd.functional.jacobian": """
+def jacobian_by_rows(f, x):
+    return torch.autograd.functional.jacobian(f, x.detach())
+""",
+        "the banned torch.func.jacrev, imported under another name": """
+from torch.func import jacrev as rows_of
+
+def jacobian_by_rows(f, x):
+    return rows_of(f)(x.detach())
 """,
         "switches requires_grad on the caller's tensor": """
 def jacobian_by_rows(f, x):
@@ -309,6 +352,197 @@ def sgd_step(params, lr):
         for p in params:
             p -= lr * p.grad
             p.grad = None
+""",
+    },
+}
+
+# Correct answers a strong student or the PyTorch documentation would write instead of the
+# master's; each must keep full marks.
+ALTERNATIVES = {
+    "grad_of_square": {
+        "torch.autograd.grad on a leaf copy": """
+def grad_of_square(x):
+    xg = x.detach().requires_grad_()
+    (grad,) = torch.autograd.grad(xg.pow(2).sum(), xg)
+    return grad
+""",
+        "backward with a gradient of ones on the non-scalar square": """
+def grad_of_square(x):
+    xg = x.clone().requires_grad_(True)
+    y = xg * xg
+    y.backward(gradient=torch.ones_like(y))
+    return xg.grad
+""",
+        "torch.func.grad": """
+def grad_of_square(x):
+    return torch.func.grad(lambda t: (t ** 2).sum())(x)
+""",
+    },
+    "leaves_of": {
+        "recursive walk with a set of visited nodes": """
+def leaves_of(y):
+    if not y.requires_grad:
+        return []
+    if y.is_leaf:
+        return [y]
+    found, seen = [], set()
+
+    def visit(node):
+        if node is None or node in seen:
+            return
+        seen.add(node)
+        if hasattr(node, "variable"):
+            found.append(node.variable)
+        for child, _ in node.next_functions:
+            visit(child)
+
+    visit(y.grad_fn)
+    return found
+""",
+        "breadth-first with a deque, deduplicated by id": """
+from collections import deque
+
+def leaves_of(y):
+    if not y.requires_grad:
+        return []
+    if y.grad_fn is None:
+        return [y]
+    leaves, seen_ids, queue = {}, set(), deque([y.grad_fn])
+    while queue:
+        node = queue.popleft()
+        if node is None or id(node) in seen_ids:
+            continue
+        seen_ids.add(id(node))
+        leaf = getattr(node, "variable", None)
+        if leaf is not None:
+            leaves[id(leaf)] = leaf
+        queue.extend(child for child, _ in node.next_functions)
+    return list(leaves.values())
+""",
+    },
+    "backward_q": {
+        "sum, then backward()": """
+def backward_q(a, b):
+    Q = 3 * a ** 3 - b ** 2
+    Q.sum().backward()
+    return Q
+""",
+        "torch.autograd.backward with explicit grad_tensors": """
+def backward_q(a, b):
+    Q = 3 * a.pow(3) - b.pow(2)
+    torch.autograd.backward(Q, grad_tensors=torch.ones_like(Q))
+    return Q
+""",
+    },
+    "jacobian_by_rows": {
+        "torch.autograd.grad per row": """
+def jacobian_by_rows(f, x):
+    xg = x.detach().clone().requires_grad_(True)
+    y = f(xg)
+    rows = [torch.autograd.grad(y[i], xg, retain_graph=True)[0] for i in range(y.numel())]
+    return torch.stack(rows)
+""",
+        "one-hot vectors as backward's gradient": """
+def jacobian_by_rows(f, x):
+    xg = x.detach().requires_grad_(True)
+    y = f(xg)
+    J = torch.zeros(y.numel(), x.numel(), dtype=x.dtype, device=x.device)
+    for i, e_i in enumerate(torch.eye(y.numel(), dtype=y.dtype, device=y.device)):
+        xg.grad = None
+        y.backward(gradient=e_i, retain_graph=True)
+        J[i] = xg.grad
+    return J
+""",
+    },
+    "value_and_grad": {
+        "clone().detach() as the leaf copy, keyword arguments": """
+def value_and_grad(f, x):
+    leaf = x.clone().detach().requires_grad_()
+    value = f(leaf)
+    grad = torch.autograd.grad(outputs=value, inputs=leaf)[0]
+    return value.detach(), grad.detach()
+""",
+        "enable_grad around autograd.grad with lists": """
+def value_and_grad(f, x):
+    xg = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        value = f(xg)
+        (grad,) = torch.autograd.grad([value], [xg])
+    return value.detach().clone(), grad
+""",
+    },
+    "second_derivative": {
+        "autograd.grad with grad_outputs of ones": """
+def second_derivative(f, x):
+    xg = x.detach().requires_grad_(True)
+    y = f(xg)
+    (first,) = torch.autograd.grad(y, xg, grad_outputs=torch.ones_like(y), create_graph=True)
+    (second,) = torch.autograd.grad(first, xg, grad_outputs=torch.ones_like(first))
+    return second.detach()
+""",
+        "torch.func.grad twice, then vmap over the elements": """
+def second_derivative(f, x):
+    scalar_f = lambda t: f(t)
+    d2 = torch.func.grad(torch.func.grad(scalar_f))
+    flat = x.detach().reshape(-1)
+    return torch.func.vmap(d2)(flat).reshape(x.shape)
+""",
+    },
+    "mean_loss": {
+        "inference_mode and a list of floats": """
+def mean_loss(model, loss_fn, batches):
+    with torch.inference_mode():
+        losses = [loss_fn(model(x), y).item() for x, y in batches]
+    return sum(losses) / len(losses)
+""",
+        "no_grad as a decorator on an inner function": """
+def mean_loss(model, loss_fn, batches):
+    @torch.no_grad()
+    def one(x, y):
+        return float(loss_fn(model(x), y))
+    return sum(one(x, y) for x, y in batches) / len(batches)
+""",
+    },
+    "straight_through": {
+        "x minus its detached fractional change": """
+def round_straight_through(x):
+    return x - (x - x.round()).detach()
+""",
+        "detached rounding plus x - x.detach() (value 0, gradient 1)": """
+def round_straight_through(x):
+    rounded = torch.round(x.detach())
+    return rounded + x - x.detach()
+""",
+    },
+    "clip_grad_hook": {
+        "a named hook function with torch.clamp": """
+def clip_grad_hook(t, limit):
+    def clip(grad):
+        return torch.clamp(grad, min=-limit, max=limit)
+    return t.register_hook(clip)
+""",
+        "Tensor.clip in a lambda": """
+def clip_grad_hook(t, limit):
+    return t.register_hook(lambda g: g.clip(-limit, limit))
+""",
+    },
+    "sgd_step": {
+        "torch.optim.SGD for one step": """
+def sgd_step(params, lr):
+    with_grads = [p for p in params if p.grad is not None]
+    if with_grads:
+        torch.optim.SGD(with_grads, lr=lr).step()
+    for p in with_grads:
+        p.grad = None
+""",
+        "add_ with alpha under no_grad": """
+def sgd_step(params, lr):
+    for p in params:
+        if p.grad is None:
+            continue
+        with torch.no_grad():
+            p.add_(p.grad, alpha=-lr)
+        p.grad = None
 """,
     },
 }
