@@ -26,7 +26,7 @@ SUBMISSIONS ?=
 SCHEDULER ?=
 NB ?=
 
-.PHONY: help setup lab test data release check autograde grade-worker clean sandbox bench
+.PHONY: help setup lab formgrader browser test data release check autograde grade-worker clean sandbox bench
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,17 +58,29 @@ sandbox: ## Install bubblewrap, the grader's sandbox, when missing (needs root a
 	  echo "isolation (see docs/SECURITY.md). Install it with: sudo apt-get install bubblewrap"; \
 	fi
 
-lab: setup ## Open the course in JupyterLab (LAB_ARGS="--ip=0.0.0.0" to serve a room)
-	$(BIN)/jupyter lab --ServerApp.root_dir=course \
-	  --LabApp.default_url=/lab/tree/00_getting_started/00_getting_started.ipynb \
-	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+# The student's lab serves work/, a git-ignored copy of course/ made once and then only merged into
+# (answers kept, old file backed up) when the course changes; the lab's two faces live in lab/.
+lab: setup ## Open your workspace work/ in JupyterLab (LAB_ARGS="--ip=0.0.0.0" to serve a room)
+	$(PY) -m autograder.lab student $(LAB_ARGS)
 
-test: setup sandbox ## Run the whole test suite (TEST_ARGS="-k tensors" to narrow it)
+formgrader: setup ## The instructor's lab: Formgrader and Create Assignment on grading/'s gradebook
+	$(PY) -m autograder.lab instructor $(LAB_ARGS)
+
+browser: setup ## Install what the browser tests need when missing: Debian's chromium (root and apt; else explains)
+	@test -x /usr/bin/chromium && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }; \
+	else \
+	  echo "warning: /usr/bin/chromium is missing, so tests/test_browser.py is skipped."; \
+	  echo "Install it with: sudo apt-get install chromium"; \
+	fi
+
+test: setup sandbox browser ## Run the whole test suite (TEST_ARGS="-k tensors" to narrow it)
 	$(PY) -m pytest -n 2 --durations=10 $(TEST_ARGS)
 
-check: $(STAMP) ## Run a notebook as grading will: make check NB=course/01_tensors/01_tensors.ipynb
-	@test -n "$(NB)" || { echo "usage: make check NB=course/<notebook>/<notebook>.ipynb"; exit 2; }
-	$(PY) -m autograder.run "$(NB)"
+check: $(STAMP) ## Run a notebook of your workspace as grading will: make check NB=01_tensors (or a path)
+	@test -n "$(NB)" || { echo "usage: make check NB=01_tensors (a notebook of your workspace work/) or NB=<path>.ipynb"; exit 2; }
+	@notebook="$$($(PY) -m autograder.student_workspace --which '$(NB)')" && $(PY) -m autograder.run "$$notebook"
 
 autograde: setup sandbox ## Grade a class: make autograde SUBMISSIONS=<dir> [WORKERS=n] [FORCE=1] [PATTERN=regex] [SCHEDULER=tcp://host:8786]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make autograde SUBMISSIONS=<folder of submissions>"; exit 2; }

@@ -73,6 +73,11 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
         GenerateAssignment.class_traits()["preprocessors"].default()) + [TestCellsMayRaise]
     c.GenerateFeedback.preprocessors = [HideHiddenTests] + list(
         GenerateFeedback.class_traits()["preprocessors"].default())
+    # Feedback pages load MathJax from the Jupyter server showing them, never a CDN: the course's
+    # base/mathjax.html.j2 (lab/nbconvert/templates) comes before nbconvert's own.
+    import nbgrader
+    formgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+    c.HTMLExporter.extra_template_basedirs = [str(formgrader_templates), str(REPO_ROOT / "lab" / "nbconvert" / "templates")]
     return c
 
 
