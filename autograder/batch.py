@@ -8,9 +8,11 @@ its key (submission, master, grader code, limits, device lane) is unchanged.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 from . import REPO_ROOT, exercises
 from .intake import DEFAULT_PATTERN, Intake, collect
 from .release import assignments as all_assignments
+from .reports import count as _count
 from .results import GRADER_ERROR, MISSING, Result, _sha, code_version, submission_key
 from .worker import AUTOGRADED, FEEDBACK, KERNEL_LOG, grade_one, max_scores
 
@@ -56,9 +59,23 @@ class Grader:
         return ws
 
     # -- the run -------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        """A line on the terminal about what the run is doing (none when progress is off)."""
+        if self.progress:
+            print(text, file=sys.stderr, flush=True)
+
     def run(self, submissions: Path | str, force: bool = False) -> list[Result]:
         self.out.mkdir(parents=True, exist_ok=True)
+        log = self.out / GRADER_LOG
+        log.write_text("", encoding="utf-8")  # this run's warnings only
+        with warnings_to(log):
+            return self._run(submissions, force)
+
+    def _run(self, submissions: Path | str, force: bool) -> list[Result]:
+        self.say(f"reading submissions from {submissions} ...")
         intake = collect(submissions, self.assignments, self.out / "work", self.pattern)
+        self.say(f"preparing the gradebook for {len(self.assignments)} assignments "
+                 "(slow on a first run and after a master or the grader changed) ...")
         template = self.template()
         main = self.main_workspace()
         results: list[Result] = []
@@ -72,11 +89,15 @@ class Grader:
             tasks.append({"student": student, "assignment": assignment, "path": str(sub.path), "key": key,
                           "origin": sub.origin, "template": str(template),
                           "threads": max(1, (os.cpu_count() or 1) // self.workers)})
+        self.say(f"{len(intake.submissions)} submissions: {len(tasks)} to grade"
+                 + (f", {len(results)} unchanged since the last run" if results else "")
+                 + (f", with {_count(self.workers, 'worker')}" if tasks and not self.scheduler else "") + ".")
         fresh = self._grade(tasks)
         self.graded_now = len(fresh)
         results += fresh
         results += self._missing(intake, results, template)
         results.sort(key=lambda r: (r.student, r.assignment))
+        self.say("writing the gradebook, grades.csv, feedback and the class report ...")
         self._merge(main, results)
         self._refresh_feedback(main, results)
         self._write_outputs(main, intake, results, graded_now=len(fresh))
@@ -101,7 +122,8 @@ class Grader:
                 bar.update(1)
         else:
             pending = list(reversed(tasks))
-            with ProcessPoolExecutor(self.workers, mp_context=get_context("spawn")) as pool:
+            with ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=warnings_to_file,
+                                     initargs=(str(self.out / GRADER_LOG),)) as pool:
                 running = {}
                 while pending or running:
                     while pending and len(running) < 2 * self.workers:
@@ -177,6 +199,29 @@ class Grader:
         write_grades_csv(self.out / "grades.csv", main, results)
         write_class_report(self.out, main, results)
         write_intake(self.out / "intake.txt", intake, results, graded_now)
+
+
+GRADER_LOG = "grader.log"
+
+
+def _append_warning(log: str, message, category, filename, lineno, file=None, line=None) -> None:
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def warnings_to_file(log: str) -> None:
+    """In a grading worker process: warnings from the grader's libraries (SQLAlchemy's SAWarnings
+    from nbgrader's gradebook, deprecations) go to grading/grader.log, not the instructor's terminal,
+    where they would break the progress bar."""
+    warnings.showwarning = lambda *args, **kwargs: _append_warning(log, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def warnings_to(log: Path):
+    """The same in this process, for the length of a run (the previous handler comes back after)."""
+    with warnings.catch_warnings():
+        warnings_to_file(str(log))
+        yield
 
 
 def write_new(path: Path, data: bytes, root: Path) -> None:

@@ -55,8 +55,8 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
     from nbgrader.preprocessors import DeduplicateIds, Execute, OverwriteCells
     from .executor import GradingExecute
-    from .preprocessors import (CapOutputs, DropEmptyNbgraderMetadata, ForgetUnknownCells, HideHiddenTests,
-                                TestCellsMayRaise)
+    from .preprocessors import (CapOutputs, DropEmptyNbgraderMetadata, ExplainBlankAnswers, ForgetUnknownCells,
+                                HideHiddenTests, TestCellsMayRaise)
     from .sandbox import notebook_timeout
     c.GradingExecute.notebook_timeout = notebook_timeout()
     # Student code runs in the sandbox; test cells run in the judge (docs/SECURITY.md).
@@ -71,7 +71,7 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     c.Autograde.sanitize_preprocessors = sanitize
     c.GenerateAssignment.preprocessors = list(
         GenerateAssignment.class_traits()["preprocessors"].default()) + [TestCellsMayRaise]
-    c.GenerateFeedback.preprocessors = [HideHiddenTests] + list(
+    c.GenerateFeedback.preprocessors = [HideHiddenTests, ExplainBlankAnswers] + list(
         GenerateFeedback.class_traits()["preprocessors"].default())
     # Feedback pages load MathJax from the Jupyter server showing them, never a CDN: the course's
     # base/mathjax.html.j2 (lab/nbconvert/templates) comes before nbconvert's own.

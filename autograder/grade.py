@@ -41,8 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scheduler", default=None,
                         help="grade on the Dask cluster of this scheduler (tcp://host:8786) instead of this machine")
     args = parser.parse_args(argv)
-    import warnings
-    warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy chatter from nbgrader's gradebook
     try:
         from .sandbox import describe
         print(f"protection: {describe()}", file=sys.stderr)
@@ -54,12 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     except SchedulerLost as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    print(f"{len(results)} submissions ({summary}); {grader.graded_now} graded in this run, the rest unchanged "
-          f"since the last run; see {args.out}/grades.csv")
+    from .reports import run_summary
+    for line in run_summary(results, grader.graded_now):  # the same lines as at the top of intake.txt
+        print(line)
+    print(f"Grades: {args.out}/grades.csv; report: {args.out}/report.md; every problem: {args.out}/intake.txt; "
+          f"the grader's warnings: {args.out}/grader.log")
     return 0
 
 

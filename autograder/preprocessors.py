@@ -136,3 +136,24 @@ class HideHiddenTests(NbGraderPreprocessor):
                 kept.append(line)
         cell.source = "\n".join(kept)
         return cell, resources
+
+
+NOT_WRITTEN_ANSWER = "this answer is not written yet: replace `raise NotImplementedError()` with your code."
+NOT_WRITTEN_USED = ("an exercise this cell uses is not written yet (its `raise NotImplementedError()` ran): "
+                    "solve it and this cell runs.")
+
+
+class ExplainBlankAnswers(NbGraderPreprocessor):
+    """Feedback: an answer left as released fails with a bare "NotImplementedError:" (the stub's
+    exception has no message). Say what it means, the way the judge says it for test cells."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type != "code":
+            return cell, resources
+        for output in cell.get("outputs", []):
+            if (output.get("output_type") == "error" and output.get("ename") == "NotImplementedError"
+                    and not str(output.get("evalue", "")).strip()):
+                text = NOT_WRITTEN_ANSWER if cells.kind(cell) == cells.ANSWER else NOT_WRITTEN_USED
+                output["evalue"] = text
+                output["traceback"] = [f"NotImplementedError: {text}"]  # the stub's frames tell a learner nothing
+        return cell, resources

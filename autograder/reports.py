@@ -73,54 +73,107 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def write_class_report(out: Path, main, results) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+AWAITING = "awaiting grading"
 
+
+def exercise_rows(columns: list[str], scored: list[dict[str, float | str]], maxima: dict[str, float]) -> list[str]:
+    """The report's table rows for one assignment: per cell, its mean and failure rate over the
+    submitted notebooks; a written answer that still waits for a person says so instead of a mean."""
+    rows = []
+    for gid in columns:
+        values = [cells.get(gid, "") for cells in scored]
+        waiting = sum(v == "" for v in values)
+        numeric = [v for v in values if v != ""]
+        top = maxima.get(gid, 0.0)
+        if waiting:
+            rows.append(f"| {gid} | {top:g} | {AWAITING} ({waiting} of {len(values)}) | |")
+        elif not numeric:
+            rows.append(f"| {gid} | {top:g} | no submissions | |")
+        else:
+            failed = sum(v < top for v in numeric) / len(numeric)
+            rows.append(f"| {gid} | {top:g} | {mean(numeric):.2f} | {failed:.0%} |")
+    return rows
+
+
+def write_class_report(out: Path, main, results) -> None:
     assignments = sorted({r.assignment for r in results})
     columns = _columns(main, assignments)
     table = scores(main, results)
-    lines = ["# Class report", "", f"{len({r.student for r in results})} students, "
-             f"{sum(r.status != 'missing' for r in results)} submissions.", ""]
-    totals = []
+    with main.gradebook() as gb:
+        course_max = sum(float(gb.find_assignment(a).max_score) for a in assignments)
+    students = sorted({r.student for r in results})
+    lines = ["# Class report", "", f"{len(students)} students, "
+             f"{sum(r.status != 'missing' for r in results)} submissions. Means and failure rates are over "
+             "the submitted notebooks; a written answer counts once a person has scored it.", ""]
     for a in assignments:
-        graded = [r for r in results if r.assignment == a]
+        submitted = [r for r in results if r.assignment == a and r.status != "missing"]
+        maxima = {gid: cell.max for r in results if r.assignment == a for gid, cell in r.cells.items()}
         lines += [f"## {a}", "", "| exercise | max | mean | failure rate |", "|---|---|---|---|"]
-        for gid in columns[a]:
-            maxima = [r.cells[gid].max for r in graded if gid in r.cells]
-            values = [table[(r.student, a)].get(gid, "") for r in graded]
-            numeric = [v for v in values if v != ""]
-            top = maxima[0] if maxima else 0
-            if not numeric:
-                lines.append(f"| {gid} | {top:g} | awaiting manual grading | |")
-                continue
-            failed = sum(v < top for v in numeric) / len(numeric)
-            lines.append(f"| {gid} | {top:g} | {mean(numeric):.2f} | {failed:.0%} |")
+        lines += exercise_rows(columns[a], [table[(r.student, a)] for r in submitted], maxima)
         lines.append("")
-    for student in sorted({r.student for r in results}):
-        totals.append(sum(v for (s, _), cells in table.items() if s == student for v in cells.values() if v != ""))
+    totals = [sum(v for (s, _), cells in table.items() if s == student for v in cells.values() if v != "")
+              for student in students]
+    waiting = any(v == "" for cells in table.values() for v in cells.values())
     slow = sorted((r for r in results if r.seconds), key=lambda r: r.seconds, reverse=True)[:10]
     lines += ["## Slowest submissions", "", "| student | assignment | seconds | status |", "|---|---|---|---|"]
     lines += [f"| {r.student} | {r.assignment} | {r.seconds:.1f} | {r.status} |" for r in slow]
     lines += ["", "![Distribution of totals](totals.png)", ""]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    plot_totals(out / "totals.png", totals, course_max, waiting)
 
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist(totals, bins=min(20, max(5, len(totals))), color="#4c72b0", edgecolor="white")
-    ax.set_xlabel("course total")
-    ax.set_ylabel("students")
-    ax.set_title(f"Distribution of totals ({len(totals)} students)")
-    fig.tight_layout()
-    fig.savefig(out / "totals.png", dpi=100, metadata={"Software": None})
+
+def plot_totals(path: Path, totals: list[float], course_max: float, waiting: bool = False) -> None:
+    import matplotlib.pyplot as plt
+    fig = totals_figure(totals, course_max, waiting)
+    fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
+
+
+def totals_figure(totals: list[float], course_max: float, waiting: bool = False):
+    """Histogram of the students' course totals on the whole scale, 0 to the maximum, which is marked;
+    the students axis counts whole students."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    top = max([course_max, *totals, 1.0])
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(totals, bins=min(20, max(5, int(top))), range=(0, top), color="#4c72b0", edgecolor="white")
+    ax.axvline(course_max, color="#c44e52", linestyle="--", linewidth=1.5)
+    ax.annotate(f"maximum {course_max:g}", xy=(course_max, 1), xycoords=("data", "axes fraction"),
+                xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", color="#c44e52")
+    ax.set_xlim(0, top * 1.02)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("course total" + (" (written answers awaiting grading not counted yet)" if waiting else ""))
+    ax.set_ylabel("students")
+    ax.set_title(f"Distribution of totals ({len(totals)} students)", loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def count(n: int, noun: str) -> str:
+    """'1 submission', '2 submissions'."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def run_summary(results, graded_now: int) -> list[str]:
+    """A run in two sentences, the same on the terminal and in intake.txt: what this run did, and
+    the statuses of the class's results."""
+    submitted = sum(r.status != "missing" for r in results)
+    students = len({r.student for r in results})
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    return [f"{count(submitted, 'submission')} from {count(students, 'student')}: {graded_now} graded in this run, "
+            f"{submitted - graded_now} unchanged since the last run (their results kept).",
+            "Statuses: " + (", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "none") + "."]
 
 
 def write_intake(path: Path, intake, results, graded_now: int) -> None:
     from .sandbox import describe
     lines = [f"Protection: {describe()}", ""]
-    lines += [f"{len(intake.submissions)} submissions from {len(intake.students)} students; "
-             f"{graded_now} graded in this run, {len(intake.submissions) - graded_now} unchanged since the last run.", ""]
+    lines += run_summary(results, graded_now) + [""]
     lines += ["Problems with the input:"] + [f"- {p}" for p in intake.problems] if intake.problems else ["No problems with the input."]
     lines += ["", "Statuses:"] + [f"- {r.student}/{r.assignment}: {r.status}" + (f" ({r.message})" if r.message else "")
                                   for r in results]
