@@ -74,6 +74,7 @@ def start(face: str, checkout: Path, home: Path) -> LabServer:
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, HOME=str(home), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                PYTHONPATH=str(checkout), JUPYTER_CONFIG_DIR=str(home / ".jupyter"))
+    env.setdefault("COURSE_DATA", str(REPO_ROOT / "data"))  # the copy has no data/: use the prepared MNIST
     env.pop("JUPYTER_CONFIG_PATH", None)
     env.pop("JPY_SESSION_NAME", None)
     log = home / f"{face}-server.log"

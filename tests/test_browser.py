@@ -1,0 +1,174 @@
+"""The lab as a student and an instructor see it, in a real browser (Debian's Chromium through Playwright).
+
+The student lab (`make lab`) and the instructor lab (`make formgrader`) start from a fresh copy of the
+checkout, headless on 127.0.0.1 (tests/labserver.py). Screenshots go to $BROWSER_SHOTS (default
+build/browser-shots/). `make browser` installs Chromium; Playwright's own browser downloads are not used.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+import labserver
+from autograder import REPO_ROOT, SOLUTIONS, cells
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+SHOTS = Path(os.environ.get("BROWSER_SHOTS") or REPO_ROOT / "build" / "browser-shots")
+NOTEBOOK = "00_getting_started/00_getting_started.ipynb"
+# No network, no first-run screens, no background traffic; a fresh profile per run (user_data_dir).
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+INSTRUCTOR_TOOLS = re.compile(r"Formgrader|Create Assignment|Assignment List|Nbgrader", re.I)
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory):
+    return labserver.fresh_checkout(tmp_path_factory.mktemp("checkout"))
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium) or set COURSE_CHROMIUM")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()  # ends the browser process Playwright started
+
+
+def _shot(page, name):
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _answer(grade_id: str) -> str:
+    """The master's solution for an answer cell, without nbgrader's markers."""
+    nb = json.loads((SOLUTIONS / NOTEBOOK).read_text())
+    source = next("".join(c["source"]) for c in nb["cells"] if cells.grade_id(c) == grade_id)
+    return "\n".join(line for line in source.splitlines() if "### BEGIN SOLUTION" not in line
+                     and "### END SOLUTION" not in line)
+
+
+def _cell(page, text):
+    return page.locator(".jp-Notebook .jp-Cell").filter(has_text=text).first
+
+
+def _run(page, text):
+    cell = _cell(page, text)
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+    return cell
+
+
+def _replace_source(page, text, new_source):
+    cell = _cell(page, text)
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(new_source)  # typed text would be re-indented by the editor
+
+
+def test_student_lab(checkout, browser, tmp_path):
+    server = labserver.start("student", checkout, tmp_path / "home")
+    page = browser.new_page()
+    try:
+        page.goto(f"{server.url}/lab/tree/{NOTEBOOK}?token={server.token}")
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)
+        page.locator(".jp-Notebook").filter(has_text="Getting started").wait_for(timeout=30_000)
+        _shot(page, "student-1-opened")
+
+        # instructor tools are nowhere: menu bar, sidebars, command palette
+        menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+        assert "File" in menus and not any(INSTRUCTOR_TOOLS.search(m) for m in menus), menus
+        tabs = [t.get_attribute("title") or t.inner_text() for t in page.locator(".jp-SideBar .lm-TabBar-tab").all()]
+        assert not any(INSTRUCTOR_TOOLS.search(t or "") for t in tabs), tabs
+        page.locator(".lm-MenuBar-itemLabel").filter(has_text="View").click()
+        page.locator(".lm-Menu-itemLabel").filter(has_text="Command Palette").first.click()
+        palette = page.locator(".lm-CommandPalette-input")
+        palette.wait_for(timeout=10_000)
+        palette.fill("assignment")
+        page.wait_for_timeout(500)
+        found = page.locator(".lm-CommandPalette-itemLabel").all_inner_texts()
+        assert not any(INSTRUCTOR_TOOLS.search(item) for item in found), found
+        page.keyboard.press("Escape")
+
+        # run the setup cell, then an example, and see its output
+        _run(page, "from coursekit import DEVICE")
+        example = _run(page, "x lives on")
+        example.locator(".jp-OutputArea-output").filter(has_text="x lives on").wait_for(timeout=120_000)
+        _shot(page, "student-2-ran-a-cell")
+
+        # answer both exercises and save: the workspace file changes, course/ does not
+        _replace_source(page, "def to_fahrenheit", _answer("ex_fahrenheit"))
+        _replace_source(page, "def digit_counts", _answer("ex_digit_counts"))
+        written = page.locator(".jp-MarkdownCell").filter(has_text="YOUR ANSWER HERE").first
+        written.dblclick()  # a written answer is markdown: open its editor, write, render
+        written.locator(".cm-content").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text("Hidden checks use other inputs, so only a general solution passes them.")
+        page.keyboard.press("Shift+Enter")
+        page.keyboard.press("Control+S")
+        saved = checkout / "work" / NOTEBOOK
+        deadline = time.monotonic() + 30
+        while "celsius * 9 / 5 + 32" not in saved.read_text() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert "celsius * 9 / 5 + 32" in saved.read_text(), "Ctrl+S saved the answer in work/"
+        assert "only a general solution" in saved.read_text(), "the written answer is saved too"
+        assert "celsius * 9 / 5 + 32" not in (checkout / "course" / NOTEBOOK).read_text()
+        _shot(page, "student-3-answered-and-saved")
+
+        # nbgrader's Validate button runs the saved notebook and shows the result
+        page.locator(".jp-Toolbar-item").filter(has_text="Validate").first.click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.filter(has_text="Validation Results").wait_for(timeout=180_000)
+        dialog.locator(".jp-Dialog-body").filter(has_text=re.compile(r"\w")).wait_for(timeout=10_000)
+        result = dialog.locator(".jp-Dialog-body").inner_text()
+        _shot(page, "student-4-validated")
+        assert re.search(r"Success|passes all|(\d+) of \1 checks passed", result), result
+        assert not re.search(r"fail|error|empty", result, re.I), result
+        dialog.locator("button").filter(has_text="Ok").first.click()
+
+        # no "get notified about Jupyter news?" pop-up appeared during all this
+        assert page.locator(".jp-toast-message, .Toastify__toast").filter(has_text=re.compile("news", re.I)).count() == 0
+    finally:
+        page.close()
+        server.stop()
+
+
+def test_instructor_formgrader_on_a_fresh_checkout(checkout, browser, tmp_path):
+    assert not (checkout / "grading").exists() or not (checkout / "grading" / "gradebook.db").exists()
+    server = labserver.start("instructor", checkout, tmp_path / "home")
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(f"{server.url}/formgrader?token={server.token}")
+        page.get_by_text("Loading, please wait").first.wait_for(state="hidden", timeout=60_000)
+        rows = page.locator("table tbody tr")
+        rows.filter(has_text="01_tensors").first.wait_for(timeout=30_000)
+        names = " ".join(rows.all_inner_texts())
+        assert all(name in names for name in ("00_getting_started", "01_tensors", "06_mnist_cnn")), names
+        _shot(page, "instructor-1-formgrader")
+        assert not [e for e in errors if "MathJax" in e or "500" in e], errors
+
+        # the instructor's lab has the Nbgrader menu with Formgrader
+        page.goto(f"{server.url}/lab")
+        page.locator(".lm-MenuBar-itemLabel").filter(has_text="Nbgrader").click(timeout=90_000)
+        items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+        assert "Formgrader" in items and "Assignment List" not in items, items
+        _shot(page, "instructor-2-nbgrader-menu")
+    finally:
+        page.close()
+        server.stop()
