@@ -75,7 +75,7 @@ browser: setup ## Install what the browser tests need when missing: Debian's chr
 	  echo "Install it with: sudo apt-get install chromium"; \
 	fi
 
-test: setup sandbox browser ## Run the whole test suite (TEST_ARGS="-k tensors" to narrow it)
+test: setup sandbox browser hub-deps ## Run the whole test suite (TEST_ARGS="-k tensors" to narrow it)
 	$(PY) -m pytest -n 2 --durations=10 $(TEST_ARGS)
 
 check: $(STAMP) ## Run a notebook of your workspace as grading will: make check NB=01_tensors (or a path)
@@ -96,6 +96,33 @@ grade-worker: setup sandbox ## Lend this machine's cores to a grading cluster: m
 
 bench: setup sandbox ## Benchmarks side by side, written to docs/BENCHMARKS.md (QUICK=1: the 2-minute CI version)
 	$(PY) -m autograder.bench $(if $(QUICK),--quick)
+
+# The workshop hub (hub/, README "For workshop hosts"): JupyterHub with a server and a system user per
+# attendee, nbgrader's exchange, Formgrader for the instructor. The proxy comes from npm, pinned by the lock file.
+HUB_PROXY := hub/node_modules/.bin/configurable-http-proxy
+.PHONY: hub hub-deps hub-grade
+
+hub-deps: $(STAMP) $(HUB_PROXY) ## Install the workshop hub's proxy (configurable-http-proxy from npm into hub/node_modules)
+
+$(HUB_PROXY): hub/package.json hub/package-lock.json
+	@command -v npm >/dev/null || { echo "error: the hub's proxy installs with npm, which is missing: sudo apt-get install nodejs npm"; exit 2; }
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+hub: setup hub-deps ## Serve a workshop room (as root): make hub HUB_PASSWORD=<room password> HUB_ADMIN_PASSWORD=<32+ chars>
+	COURSE_HUB_AUTH="$${HUB_AUTH:-$${COURSE_HUB_AUTH:-shared}}" \
+	COURSE_HUB_PASSWORD="$${HUB_PASSWORD:-$$COURSE_HUB_PASSWORD}" \
+	COURSE_HUB_ADMIN_PASSWORD="$${HUB_ADMIN_PASSWORD:-$$COURSE_HUB_ADMIN_PASSWORD}" \
+	COURSE_HUB_INSTRUCTOR="$${HUB_INSTRUCTOR:-$$COURSE_HUB_INSTRUCTOR}" \
+	COURSE_HUB_MAX_USERS="$${HUB_MAX_USERS:-$$COURSE_HUB_MAX_USERS}" \
+	COURSE_HUB_IDLE_TIMEOUT="$${HUB_IDLE_TIMEOUT:-$$COURSE_HUB_IDLE_TIMEOUT}" \
+	COURSE_HUB_PORT="$${HUB_PORT:-$$COURSE_HUB_PORT}" \
+	  $(BIN)/jupyterhub -f hub/jupyterhub_config.py
+
+# Run by the instructor in a hub terminal, after Formgrader's Collect: grades ~/grading/submitted into ~/grading,
+# the folder Formgrader shows. Installs nothing (the instructor's account cannot write the checkout).
+hub-grade: ## On the hub, as the instructor: grade what Formgrader collected (make -C <checkout> hub-grade)
+	$(PY) -m autograder.grade "$$HOME/grading/submitted" --out "$$HOME/grading" --workers $(WORKERS) $(if $(FORCE),--force)
 
 clean: ## Remove generated grading output (keeps .venv, data/ and course/)
 	rm -rf grading .pytest_cache

@@ -88,11 +88,18 @@ def collect(folder: Path | str, assignments: list[str], workdir: Path | str,
             _read_zip(path, rel, assignments, workdir, regex, intake)
         elif path.suffix.lower() == ".ipynb":
             _place(rel, path, str(rel), path.stat().st_mtime, assignments, regex, intake)
+        elif _is_collect_timestamp(rel, assignments):
+            continue  # nbgrader collect's record of when the student submitted, beside the notebook
         else:
             if len(rel.parts) > 1:  # a student folder without a notebook still names a student
                 intake.students.add(rel.parts[0])
             intake.problems.append(f"unknown file: {rel} (not a notebook or a zip archive), ignored")
     return intake
+
+
+def _is_collect_timestamp(rel: Path, assignments: list[str]) -> bool:
+    """``<student>/<assignment>/timestamp.txt``, which ``nbgrader collect`` writes (the workshop hub's layout)."""
+    return len(rel.parts) == 3 and rel.name == "timestamp.txt" and rel.parts[1] in assignments
 
 
 def _student_of(rel: Path, regex: re.Pattern) -> str | None:

@@ -1,0 +1,273 @@
+"""The parts of the workshop hub that JupyterHub does not ship (hub/jupyterhub_config.py wires them in).
+
+- ``Settings``: what the host chose, read from ``COURSE_HUB_*`` variables (``make hub`` sets them).
+- ``WorkshopSpawner``: JupyterHub's own LocalProcessSpawner, with each hub user running as a system
+  user of their own, ``<prefix><name>`` (``jupyter-alice``), created with a private home on first
+  start, as The Littlest JupyterHub does. Separate uids and 0700 homes are what keep one attendee's
+  kernel out of another's files; the prefix keeps a self-chosen name from ever meaning an existing
+  account (nobody can sign up as ``root``). With PAM the hub users *are* system accounts: no prefix,
+  nothing created.
+- ``prepare_host``: the exchange and the hub's state folder, and the masters (solutions/, grading/)
+  made readable to the instructor and not to attendees' kernels.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import pwd
+import re
+import shutil
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyterhub.spawner import LocalProcessSpawner
+from traitlets import Unicode
+
+HUB_DIR = Path(__file__).resolve().parent
+REPO = HUB_DIR.parent
+VENV_BIN = REPO / ".venv" / "bin"
+COURSE_ID = "pytorch-course"  # autograder/config.py's course id: the exchange folder is named after it
+# Hub names become part of system user names (at most 32 characters on Linux), so keep them short and plain.
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,19}$"
+# Folders of the checkout that attendees' kernels must not read: masters with hidden tests, grades.
+PRIVATE_FOLDERS = ("solutions", "grading")
+
+
+class HubSetupError(RuntimeError):
+    pass
+
+
+@dataclass
+class Settings:
+    ip: str = "0.0.0.0"
+    port: int = 8000
+    hub_port: int = 8081
+    proxy_api_port: int = 8001
+    auth: str = "shared"          # "shared": one room password, names chosen at login; "pam": system accounts
+    password: str = ""            # shared: the attendees' password (8 characters or more)
+    admin_password: str = ""      # shared: the instructor's password (32 characters or more)
+    instructor: str = "instructor"
+    max_servers: int = 60         # attendees' servers running at once; 0 means no limit
+    idle_timeout: int = 3600      # seconds before an idle server is stopped (its files stay)
+    state: Path = HUB_DIR / "state"
+    exchange: Path = Path("/srv/nbgrader/exchange")
+    homes: Path = Path("/home")
+    prefix: str = "jupyter-"
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> "Settings":
+        def number(name: str, default: int) -> int:
+            value = env.get(name, "")
+            if not value:
+                return default
+            if not value.isdigit():
+                raise HubSetupError(f"{name}={value!r} is not a whole number of "
+                                    f"{'seconds' if 'TIMEOUT' in name else 'ports or servers'}; "
+                                    f"set it to a number such as {default}, or leave it unset for {default}.")
+            return int(value)
+
+        s = cls(
+            ip=env.get("COURSE_HUB_IP") or cls.ip,
+            port=number("COURSE_HUB_PORT", cls.port),
+            hub_port=number("COURSE_HUB_HUB_PORT", cls.hub_port),
+            proxy_api_port=number("COURSE_HUB_PROXY_API_PORT", cls.proxy_api_port),
+            auth=env.get("COURSE_HUB_AUTH") or cls.auth,
+            password=env.get("COURSE_HUB_PASSWORD", ""),
+            admin_password=env.get("COURSE_HUB_ADMIN_PASSWORD", ""),
+            instructor=env.get("COURSE_HUB_INSTRUCTOR") or cls.instructor,
+            max_servers=number("COURSE_HUB_MAX_USERS", cls.max_servers),
+            idle_timeout=number("COURSE_HUB_IDLE_TIMEOUT", cls.idle_timeout),
+            state=Path(env.get("COURSE_HUB_STATE") or cls.state).resolve(),
+            exchange=Path(env.get("COURSE_HUB_EXCHANGE") or cls.exchange).resolve(),
+            homes=Path(env.get("COURSE_HUB_HOMES") or cls.homes).resolve(),
+            prefix=env.get("COURSE_HUB_USER_PREFIX", cls.prefix),
+        )
+        s.check()
+        return s
+
+    def check(self) -> None:
+        if self.auth not in ("shared", "pam"):
+            raise HubSetupError(f"COURSE_HUB_AUTH={self.auth!r}: choose 'shared' (one workshop password, attendees "
+                                "pick their names) or 'pam' (the machine's own accounts and passwords).")
+        if self.auth == "shared":
+            if len(self.password) < 8:
+                raise HubSetupError("The attendees' workshop password is missing or shorter than 8 characters: "
+                                    "make hub HUB_PASSWORD='<a password you write on the board>' "
+                                    "HUB_ADMIN_PASSWORD='<32+ characters for the instructor>'.")
+            if len(self.admin_password) < 32 or self.admin_password == self.password:
+                raise HubSetupError("The instructor's password must be at least 32 characters and differ from the "
+                                    "attendees' one (it opens Formgrader and every attendee's server): "
+                                    "make hub HUB_ADMIN_PASSWORD=\"$(openssl rand -hex 16)\" ...")
+            if not re.match(r"^[a-z][a-z0-9_.-]*-$|^[a-z][a-z0-9_.-]*_$", self.prefix):
+                raise HubSetupError(f"COURSE_HUB_USER_PREFIX={self.prefix!r}: with self-chosen names the system "
+                                    "users need a prefix ending in '-' or '_' (default 'jupyter-') so that no name "
+                                    "can mean an existing account.")
+        if not re.match(USERNAME_PATTERN, self.instructor):
+            raise HubSetupError(f"COURSE_HUB_INSTRUCTOR={self.instructor!r}: use lowercase letters, digits, '.', "
+                                "'_' or '-', at most 20 characters.")
+        if os.geteuid() != 0:
+            raise HubSetupError("The hub must run as root: it creates a system user per attendee and starts each "
+                                "server as that user. Run it with sudo: sudo make hub ...")
+
+    def system_name(self, hub_name: str) -> str:
+        return hub_name if self.auth == "pam" else self.prefix + hub_name
+
+
+@functools.lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The hub's settings, read once from the hub's environment."""
+    return Settings.from_env()
+
+
+def ensure_system_user(name: str, homes: Path) -> pwd.struct_passwd:
+    """The system user ``name``, created with a private home under ``homes`` if it does not exist."""
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        homes.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["useradd", "--create-home", "--home-dir", str(homes / name), "--shell", "/bin/bash",
+                        "--user-group", "--comment", "workshop hub user", name],
+                       check=True, capture_output=True, text=True)
+        entry = pwd.getpwnam(name)
+    if entry.pw_uid < 1000:
+        raise HubSetupError(f"The system user {name} is a system account (uid {entry.pw_uid}); the hub never starts "
+                            "servers as one. Choose another name or another COURSE_HUB_USER_PREFIX.")
+    home = Path(entry.pw_dir)
+    if not home.is_dir():  # PAM accounts without a home yet
+        home.mkdir(parents=True)
+        os.chown(home, entry.pw_uid, entry.pw_gid)
+    os.chmod(home, 0o700)  # useradd follows the distribution's HOME_MODE, often 0755: never readable by others
+    return entry
+
+
+class WorkshopSpawner(LocalProcessSpawner):
+    """LocalProcessSpawner running hub user ``alice`` as system user ``<prefix>alice`` (created on first start)."""
+
+    system_user = Unicode(help="The system user this server runs as.")
+
+    def _settings(self) -> Settings:
+        return settings()
+
+    def _system_entry(self) -> pwd.struct_passwd:
+        settings = self._settings()
+        name = settings.system_name(self.user.name)
+        if settings.auth == "pam":
+            try:
+                entry = pwd.getpwnam(name)
+            except KeyError:
+                raise HubSetupError(f"{name} has no system account on this machine") from None
+            return entry
+        return ensure_system_user(name, settings.homes)
+
+    async def start(self):
+        entry = self._system_entry()
+        if self.user.admin:
+            instructor_course(entry)
+        self.system_user = entry.pw_name
+        self.notebook_dir = entry.pw_dir
+        return await super().start()
+
+    def make_preexec_fn(self, name):
+        return super().make_preexec_fn(self.system_user)
+
+    def user_env(self, env):
+        entry = pwd.getpwnam(self.system_user)
+        env.update(USER=entry.pw_name, LOGNAME=entry.pw_name, HOME=entry.pw_dir, SHELL=entry.pw_shell or "/bin/bash")
+        role = "instructor" if self.user.admin else "student"
+        # The per-role Jupyter configuration: nbgrader's exchange for everyone, Formgrader for the instructor only.
+        env["JUPYTER_CONFIG_PATH"] = str(HUB_DIR / role)
+        env["COURSE_HUB_EXCHANGE"] = str(self._settings().exchange)
+        env["PATH"] = f"{VENV_BIN}:{env.get('PATH') or '/usr/local/bin:/usr/bin:/bin'}"
+        return env
+
+
+def instructor_course(entry: pwd.struct_passwd) -> Path:
+    """~/course for the instructor: Formgrader needs the course folder inside the server's root, so it holds
+    links to the checkout's masters and releases (hub/instructor/nbgrader_config.py points nbgrader there);
+    ~/grading for the collected submissions, the gradebook and the grader's output."""
+    course, grading = Path(entry.pw_dir) / "course", Path(entry.pw_dir) / "grading"
+    for folder in (course, grading):  # grading/: nbgrader's gradebook cannot create its own folder
+        if not folder.is_dir():
+            folder.mkdir(mode=0o700)
+            os.chown(folder, entry.pw_uid, entry.pw_gid)
+    for name in ("solutions", "course"):
+        link = course / name
+        if not link.is_symlink() and not link.exists():
+            link.symlink_to(REPO / name)
+            os.chown(link, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+    return course
+
+
+def _restrict(path: Path, gid: int) -> None:
+    """Readable by the owner and group ``gid``, nothing for others (recursively)."""
+    for root, dirs, files in os.walk(path):
+        for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+            st = os.lstat(name)
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            os.chown(name, -1, gid)
+            group_bits = stat.S_IRGRP | (stat.S_IXGRP if st.st_mode & stat.S_IXUSR else 0)
+            os.chmod(name, (stat.S_IMODE(st.st_mode) & ~0o007) | group_bits)
+
+
+def closed_folders(path: Path) -> list[Path]:
+    """The folders on the way to ``path`` that other users cannot pass (no o+x)."""
+    path = Path(os.path.realpath(path))
+    return [p for p in [*reversed(path.parents), path] if p.is_dir() and not os.stat(p).st_mode & stat.S_IXOTH]
+
+
+def check_reachable() -> None:
+    """Attendees' servers run the course's interpreter and packages as other users: they must reach them."""
+    python = VENV_BIN / "python"
+    closed = sorted({str(p) for target in (python, Path(os.path.realpath(python)).parent.parent, REPO / "coursekit")
+                     for p in closed_folders(target)})
+    if closed:
+        raise HubSetupError(
+            f"Attendees' accounts cannot reach the course's Python ({os.path.realpath(python)}): "
+            f"{', '.join(closed)} cannot be entered by other users. Put the checkout where every account can read "
+            "it (for example /opt/pytorch-course) and build .venv from a system-wide Python: "
+            "rm -rf .venv && make setup PYTHON=/usr/bin/python3.11.")
+
+
+def prepare_host(settings: Settings) -> pwd.struct_passwd:
+    """Folders the hub needs, owned and protected as the exchange and the masters require."""
+    check_reachable()
+    settings.state.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.state, 0o700)  # the hub's database and cookie secret
+    if settings.auth == "pam":
+        try:
+            instructor = pwd.getpwnam(settings.instructor)
+        except KeyError:
+            raise HubSetupError(f"With HUB_AUTH=pam the instructor logs in with a system account, and there is no "
+                                f"account {settings.instructor!r}: create it (sudo adduser {settings.instructor}) or "
+                                "name yours with HUB_INSTRUCTOR=<account>.") from None
+    else:
+        instructor = ensure_system_user(settings.system_name(settings.instructor), settings.homes)
+    # nbgrader's exchange: everyone may create in its root (nbgrader checks that), the sticky bit keeps them
+    # from removing each other's folders, and the course's folder belongs to the instructor from the start so
+    # no attendee can claim it. nbgrader creates outbound/ (readable) and inbound/ (write-only, 0733) in it.
+    settings.exchange.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.exchange, 0o1777)
+    course = settings.exchange / COURSE_ID
+    course.mkdir(exist_ok=True)
+    os.chown(course, instructor.pw_uid, instructor.pw_gid)
+    os.chmod(course, 0o755)
+    for folder in PRIVATE_FOLDERS:
+        if (REPO / folder).is_dir():
+            _restrict(REPO / folder, instructor.pw_gid)
+    return instructor
+
+
+def remove_system_users(prefix: str) -> list[str]:
+    """Remove every system user whose name starts with ``prefix``, and their homes (after the hub and its
+    servers stopped). For tests and the end of a workshop; refuses a prefix that could match ordinary accounts."""
+    if len(prefix) < 4 or not prefix.endswith(("-", "_")):
+        raise HubSetupError(f"refusing to remove users by the prefix {prefix!r}: give the hub's full prefix")
+    removed = []
+    for entry in pwd.getpwall():
+        if entry.pw_name.startswith(prefix) and entry.pw_uid >= 1000:
+            subprocess.run(["userdel", "--remove", entry.pw_name], capture_output=True)
+            removed.append(entry.pw_name)
+    return removed
