@@ -918,3 +918,42 @@ class DynamicNet(nn.Module):
 """,
     },
 }
+
+MISTAKES["captured_calls"] = {
+    "lists the declared leaf modules, not the calls": """
+def captured_module_calls(model, **fixed):
+    return [name for name, module in model.named_modules() if name and not list(module.children())]
+""",
+    "every node's target, functions and arguments included": """
+def captured_module_calls(model, **fixed):
+    graph_module = torch.fx.symbolic_trace(model, concrete_args=fixed)
+    return [str(node.target) for node in graph_module.graph.nodes]
+""",
+    "ignores the frozen arguments": """
+def captured_module_calls(model, **fixed):
+    graph_module = torch.fx.symbolic_trace(model)
+    return [node.target for node in graph_module.graph.nodes if node.op == "call_module"]
+""",
+    "only the top-level names": """
+def captured_module_calls(model, **fixed):
+    graph_module = torch.fx.symbolic_trace(model, concrete_args=fixed)
+    return [node.target.split(".")[0] for node in graph_module.graph.nodes if node.op == "call_module"]
+""",
+}
+
+ALTERNATIVES["captured_calls"] = {
+    "graph.find_nodes": """
+def captured_module_calls(model, **fixed):
+    graph = torch.fx.symbolic_trace(model, concrete_args=fixed).graph
+    return [node.target for node in graph.find_nodes(op="call_module")]
+""",
+    "a Tracer, without building a GraphModule": """
+def captured_module_calls(model, **fixed):
+    graph = torch.fx.Tracer().trace(model, concrete_args=fixed or None)
+    calls = []
+    for node in graph.nodes:
+        if node.op == "call_module":
+            calls.append(str(node.target))
+    return calls
+""",
+}
