@@ -73,6 +73,8 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
         GenerateAssignment.class_traits()["preprocessors"].default()) + [TestCellsMayRaise]
     c.GenerateFeedback.preprocessors = [HideHiddenTests, ExplainBlankAnswers] + list(
         GenerateFeedback.class_traits()["preprocessors"].default())
+    from .feedback import FeedbackExporter
+    c.GenerateFeedback.exporter_class = FeedbackExporter  # the same page, rendered in a fraction of the time
     # Feedback pages load MathJax from the Jupyter server showing them, never a CDN: the course's
     # base/mathjax.html.j2 (lab/nbconvert/templates) comes before nbconvert's own.
     import nbgrader
