@@ -374,6 +374,22 @@ class FinalNet(nn.Module):
 
 final_model = FinalNet
 """,
+        "looks the test images up on disk (nearest neighbour) and returns their labels": """
+class TestSetLookup(nn.Module):
+    def __init__(self):
+        super().__init__()
+        images, labels = load_mnist(train=False, device=DEVICE)
+        self.register_buffer("keys", images.flatten(1))
+        self.register_buffer("answers", labels)
+        self.unused = nn.Linear(1, 1)  # a parameter, so that it looks like a model
+
+    def forward(self, x):
+        nearest = torch.cdist(x.flatten(1), self.keys).argmin(dim=1)
+        return F.one_hot(self.answers[nearest], 10).float()
+
+
+final_model = TestSetLookup().to(DEVICE)
+""",
         "images and labels shuffled with different permutations": """
 seed_everything(0)
 train_x, train_y = load_mnist(train=True, device=DEVICE)
@@ -410,6 +426,39 @@ def confusion_matrix(predictions, targets, num_classes=10):
     cells = (targets * num_classes + predictions).float()
     counts = torch.histc(cells, bins=num_classes * num_classes, min=0, max=num_classes * num_classes - 1)
     return counts.reshape(num_classes, num_classes)
+""",
+    },
+    "data_parallel_gradients": {
+        "the full-batch gradient (right only when the shards have equal sizes)": """
+def data_parallel_gradients(model, images, labels, world_size):
+    params = list(model.parameters())
+    return list(torch.autograd.grad(F.cross_entropy(model(images), labels), params))
+""",
+        "adds the ranks' gradients instead of averaging them": """
+def data_parallel_gradients(model, images, labels, world_size):
+    params = list(model.parameters())
+    total = [torch.zeros_like(p) for p in params]
+    for x, y in zip(images.tensor_split(world_size), labels.tensor_split(world_size)):
+        grads = torch.autograd.grad(F.cross_entropy(model(x), y), params)
+        total = [t + g for t, g in zip(total, grads)]
+    return total
+""",
+        "each rank sums its losses (reduction='sum'), then the average": """
+def data_parallel_gradients(model, images, labels, world_size):
+    params = list(model.parameters())
+    total = [torch.zeros_like(p) for p in params]
+    for x, y in zip(images.tensor_split(world_size), labels.tensor_split(world_size)):
+        grads = torch.autograd.grad(F.cross_entropy(model(x), y, reduction="sum"), params)
+        total = [t + g for t, g in zip(total, grads)]
+    return [t / world_size for t in total]
+""",
+        "forgets to zero .grad between ranks": """
+def data_parallel_gradients(model, images, labels, world_size):
+    per_rank = []
+    for x, y in zip(images.tensor_split(world_size), labels.tensor_split(world_size)):
+        F.cross_entropy(model(x), y).backward()
+        per_rank.append([p.grad.clone() for p in model.parameters()])
+    return [torch.stack(grads).mean(0) for grads in zip(*per_rank)]
 """,
     },
     "predict": {
@@ -682,6 +731,30 @@ def confusion_matrix(predictions, targets, num_classes=10):
     flat = torch.zeros(num_classes * num_classes, dtype=torch.long, device=predictions.device)
     flat.scatter_add_(0, (targets * num_classes + predictions).long(), torch.ones_like(predictions, dtype=torch.long))
     return flat.view(num_classes, num_classes)
+""",
+    },
+    "data_parallel_gradients": {
+        "accumulates each rank's loss / world_size into .grad": """
+def data_parallel_gradients(model, images, labels, world_size):
+    model.zero_grad()
+    for x, y in zip(torch.tensor_split(images, world_size), torch.tensor_split(labels, world_size)):
+        (F.cross_entropy(model(x), y) / world_size).backward()
+    return [p.grad.clone() for p in model.parameters()]
+""",
+        "one gradient per rank, stacked and averaged": """
+def data_parallel_gradients(model, images, labels, world_size):
+    params = list(model.parameters())
+    per_rank = []
+    for rank in range(world_size):
+        x, y = images.tensor_split(world_size)[rank], labels.tensor_split(world_size)[rank]
+        per_rank.append(torch.autograd.grad(nn.CrossEntropyLoss()(model(x), y), params))
+    return [torch.stack(grads).mean(dim=0) for grads in zip(*per_rank)]
+""",
+        "one backward of the mean of the ranks' losses": """
+def data_parallel_gradients(model, images, labels, world_size):
+    shards = zip(images.tensor_split(world_size), labels.tensor_split(world_size))
+    losses = torch.stack([F.cross_entropy(model(x), y) for x, y in shards])
+    return list(torch.autograd.grad(losses.mean(), list(model.parameters())))
 """,
     },
     "predict": {
