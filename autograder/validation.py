@@ -15,14 +15,27 @@ The lab extension cannot show progress: its button sends one request and shows "
 until the single answer comes back (nbgrader's server handler runs the whole notebook before it
 answers). The summary says how long the run took, so learners know what to expect next time.
 
+Stock nbgrader also runs that whole notebook inside the Jupyter server's only event loop, so the
+server answers nothing else meanwhile (saving, the learner's own kernel, other users of a shared
+server). The course's handler runs the same validation in a separate process
+(``python -m autograder.validation ROOT PATH``) and awaits it.
+
 ``install()`` is called from the repository's nbgrader_config.py, which both the JupyterLab server
 extension (on every Validate click) and the ``nbgrader`` command line read.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import logging
+import os
 import sys
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
+
+STARTED = time.perf_counter()  # before the heavy imports: a separate validation process counts its start-up
 
 from nbgrader import utils
 from nbgrader.validator import Validator
@@ -64,6 +77,7 @@ class CourseValidator(Validator):
 
     counts: Tally | None = None
     seconds: float = 0.0
+    started: float | None = None  # when the learner's wait began, if before validate() (a separate process)
 
     def _get_failed_cells(self, nb):
         # Called once on the executed notebook: the one place the validator sees every cell's result.
@@ -72,7 +86,7 @@ class CourseValidator(Validator):
 
     def validate(self, filename: str):
         self.counts = None
-        start = time.perf_counter()
+        start = self.started if self.started is not None else time.perf_counter()
         results = super().validate(filename)
         self.seconds = time.perf_counter() - start
         failed = results.get("failed")
@@ -94,9 +108,60 @@ class CourseValidator(Validator):
 def install() -> None:
     """Make nbgrader's Validate use ``CourseValidator``: the JupyterLab server extension's handler
     and the ``nbgrader validate`` command each look the class up by name in their own module when
-    they run, after reading nbgrader_config.py, which calls this. Modules not yet imported are left
-    alone (nothing heavy is imported here)."""
+    they run, after reading nbgrader_config.py, which calls this. In the server, the handler's POST
+    also moves to a separate process. Modules not yet imported are left alone (nothing heavy is
+    imported here)."""
     for name in ("nbgrader.server_extensions.validate_assignment.handlers", "nbgrader.apps.validateapp"):
         module = sys.modules.get(name)
         if module is not None:
             module.Validator = CourseValidator
+    handlers = sys.modules.get("nbgrader.server_extensions.validate_assignment.handlers")
+    if handlers is not None and not getattr(handlers.ValidateAssignmentHandler.post, "course", False):
+        handlers.ValidateAssignmentHandler.post = _post_in_a_separate_process(handlers)
+
+
+def _post_in_a_separate_process(handlers):
+    from tornado import web
+
+    @web.authenticated
+    async def post(self):
+        try:
+            path = self.get_argument("path")
+        except web.MissingArgumentError:
+            path = self.get_json_body()["path"]
+        # The server's own working folder (where nbgrader_config.py was found) and the same root:
+        # the child does exactly what nbgrader's handler does, path checks included.
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "autograder.validation", str(self.root_dir), str(path),
+            cwd=os.getcwd(), stdout=asyncio.subprocess.PIPE)
+        answer, _ = await child.communicate()
+        if child.returncode != 0 or not answer.strip():
+            answer = json.dumps({"success": False, "value": f"the validation process failed (exit status "
+                                 f"{child.returncode}); the Jupyter server's terminal shows why."}).encode()
+        self.finish(answer)
+
+    post.course = True
+    return post
+
+
+def validate_like_the_server(root_dir: str, path: str) -> dict:
+    """nbgrader's own handler code (``validate_notebook``: path checks, config, error answers),
+    run outside the server; reads nbgrader_config.py from the working folder, as the server does."""
+    from nbgrader.server_extensions.validate_assignment import handlers
+    server = SimpleNamespace(root_dir=root_dir, log=logging.getLogger("validate"),
+                             load_config=lambda: handlers.ValidateAssignmentHandler.load_config(None))
+    return handlers.ValidateAssignmentHandler.validate_notebook(server, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    root_dir, path = argv if argv is not None else sys.argv[1:3]
+    CourseValidator.started = STARTED
+    answer_to = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries the answer and nothing else
+        answer = validate_like_the_server(root_dir, path)
+    answer_to.write(json.dumps(answer))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,15 @@
 """nbgrader's Validate (JupyterLab's button, `nbgrader validate`) says "k of n checks passed"."""
-import logging
+import json
 import os
-from types import SimpleNamespace
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -34,28 +42,59 @@ def test_tally_counts_checks_and_blank_written_answers():
     assert summary(Tally(11, 11, 0), 3) == "11 of 11 checks passed in 3 s."
 
 
-def _validate_like_the_lab(folder, notebook):
-    """What JupyterLab's Validate button runs on the server: nbgrader's own handler code, which reads
-    nbgrader_config.py from the server's working folder (the repository, as `make lab` starts it)."""
-    from nbgrader.server_extensions.validate_assignment import handlers
-    handler = SimpleNamespace(root_dir=str(folder), log=logging.getLogger("validate"),
-                              load_config=lambda: handlers.ValidateAssignmentHandler.load_config(None))
-    cwd = os.getcwd()
-    os.chdir(REPO_ROOT)
-    try:
-        return handlers.ValidateAssignmentHandler.validate_notebook(handler, notebook), handlers.Validator
-    finally:
-        os.chdir(cwd)
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.mark.slow
-def test_the_lab_validate_button_says_how_many_checks_passed(tmp_path):
+def test_the_lab_validate_button_says_how_many_checks_passed_and_the_server_keeps_answering(tmp_path):
+    """What JupyterLab's Validate button does, over HTTP, against a real server started as `make lab`
+    starts it (from the repository, so nbgrader_config.py is read)."""
     A = "00_getting_started"
+    (tmp_path / "course" / A).mkdir(parents=True)
     partial = exercises.student_copy(A, {"digit_counts": "def digit_counts(labels):\n    return torch.zeros(10)"})
-    nbformat.write(partial, str(tmp_path / f"{A}.ipynb"))
-    answer, validator = _validate_like_the_lab(tmp_path, f"{A}.ipynb")
-    assert validator is CourseValidator, "nbgrader_config.py did not install the course's validator"
-    assert answer["success"], answer
+    nbformat.write(partial, str(tmp_path / "course" / A / f"{A}.ipynb"))
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), HOME=str(tmp_path))
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={tmp_path / 'course'}"] + (["--allow-root"] if os.geteuid() == 0 else []),
+        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def call(path, body=None, timeout=600):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, headers={
+            "Authorization": f"token {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.read()
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                call("/api/status", timeout=5)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "JupyterLab did not start"
+                time.sleep(0.5)
+        answer = {}
+        button = threading.Thread(target=lambda: answer.update(json.loads(call(
+            "/assignments/validate", json.dumps({"path": f"{A}/{A}.ipynb"}).encode()))))
+        button.start()
+        waits = []
+        while button.is_alive():  # meanwhile the server answers (stock nbgrader blocks it for the whole run)
+            start = time.perf_counter()
+            call("/api/status", timeout=600)
+            waits.append(time.perf_counter() - start)
+            time.sleep(1)
+        button.join()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert answer.get("success"), answer
+    assert len(waits) >= 3 and max(waits) < 5, f"the server stalled during Validate: {waits}"
     failed = answer["value"]["failed"]
     assert len(failed) == 1 and "digit_counts" in failed[0]["source"]
     first_line = failed[0]["source"].splitlines()[0]
