@@ -146,6 +146,26 @@ def test_student_lab(checkout, browser, tmp_path):
         server.stop()
 
 
+def _submission_with_maths(checkout: Path) -> str:
+    """Record a submission of 00 in the checkout's gradebook, as autograding leaves it (without running it);
+    return its notebook's id, which Formgrader's grading page takes."""
+    from autograder.workspace import Workspace
+    assignment, student = "00_getting_started", "alice"
+    ws = Workspace(checkout / "grading", root=checkout)
+    ws.prepare([assignment])
+    with ws.gradebook() as gradebook:
+        gradebook.add_student(student)
+        gradebook.add_submission(assignment, student)
+        notebook_id = gradebook.find_submission_notebook(assignment, assignment, student).id
+    nb = json.loads((checkout / "course" / NOTEBOOK).read_text())
+    nb["cells"].insert(1, {"cell_type": "markdown", "id": "maths", "metadata": {},
+                           "source": "The gradient: $$\\frac{\\partial L}{\\partial w} = 2(w - 1)$$"})
+    graded = ws.autograded_path(assignment, student)
+    graded.parent.mkdir(parents=True, exist_ok=True)
+    graded.write_text(json.dumps(nb))
+    return notebook_id
+
+
 def test_instructor_formgrader_on_a_fresh_checkout(checkout, browser, tmp_path):
     assert not (checkout / "grading").exists() or not (checkout / "grading" / "gradebook.db").exists()
     server = labserver.start("instructor", checkout, tmp_path / "home")
@@ -163,12 +183,21 @@ def test_instructor_formgrader_on_a_fresh_checkout(checkout, browser, tmp_path):
         _shot(page, "instructor-1-formgrader")
         assert not [e for e in errors if "MathJax" in e or "500" in e], errors
 
+        # a submission to grade by hand: its page renders maths with the server's MathJax, no CDN
+        submission = _submission_with_maths(checkout)
+        errors.clear()
+        page.goto(f"{server.url}/formgrader/submissions/{submission}")
+        page.locator(".MathJax, .MathJax_Display").first.wait_for(timeout=60_000)
+        assert page.evaluate("typeof MathJax") == "object"
+        _shot(page, "instructor-2-formgrade-maths")
+        assert not [e for e in errors if "MathJax" in e], errors
+
         # the instructor's lab has the Nbgrader menu with Formgrader
         page.goto(f"{server.url}/lab")
         page.locator(".lm-MenuBar-itemLabel").filter(has_text="Nbgrader").click(timeout=90_000)
         items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
         assert "Formgrader" in items and "Assignment List" not in items, items
-        _shot(page, "instructor-2-nbgrader-menu")
+        _shot(page, "instructor-3-nbgrader-menu")
     finally:
         page.close()
         server.stop()
