@@ -5,11 +5,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from workshop import HUB_DIR, USERNAME_PATTERN, VENV_BIN, prepare_host, settings  # noqa: E402
+from workshop import HUB_DIR, USERNAME_PATTERN, VENV_BIN, HubSetupError, prepare_host, settings  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets when JupyterHub loads this file)
-s = settings()
-prepare_host(s)
+try:
+    s = settings()
+    prepare_host(s)
+except HubSetupError as error:
+    sys.exit(f"error: {error}")  # one paragraph saying what to do, not a traceback
 
 c.JupyterHub.ip = s.ip
 c.JupyterHub.port = s.port
