@@ -105,7 +105,9 @@ HUB_PROXY := hub/node_modules/.bin/configurable-http-proxy
 hub-deps: $(STAMP) $(HUB_PROXY) ## Install the workshop hub's proxy (configurable-http-proxy from npm into hub/node_modules)
 
 $(HUB_PROXY): hub/package.json hub/package-lock.json
-	@command -v npm >/dev/null || { echo "error: the hub's proxy installs with npm, which is missing: sudo apt-get install nodejs npm"; exit 2; }
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { apt-get install -y -qq nodejs npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs npm; }; }; } || \
+	  { echo "error: the hub's proxy installs with npm, which is missing: sudo apt-get install nodejs npm"; exit 2; }
 	cd hub && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
