@@ -143,12 +143,12 @@ def sync(course: Path | str = COURSE, work: Path | str = WORK, now: dt.datetime 
     return report
 
 
-def resolve(notebook: str | Path, work: Path | str = WORK) -> Path:
+def resolve(notebook: str | Path, work: Path | str | None = None) -> Path:
     """A notebook path, or a name in the workspace: ``01_tensors`` means work/01_tensors/01_tensors.ipynb."""
     path = Path(notebook)
     if path.suffix == ".ipynb" or path.exists():
         return path
-    work = Path(work)
+    work = Path(work or WORK)
     matches = sorted(work.glob(f"{path.name}*/{path.name}*.ipynb"))
     matches = [m for m in matches if m.parent.name == m.stem]
     if len(matches) == 1:

@@ -80,6 +80,7 @@ def _replace_source(page, text, new_source):
 
 
 def test_student_lab(checkout, browser, tmp_path):
+    release = (checkout / "course" / NOTEBOOK).read_bytes()
     server = labserver.start("student", checkout, tmp_path / "home")
     page = browser.new_page()
     try:
@@ -138,6 +139,9 @@ def test_student_lab(checkout, browser, tmp_path):
         assert re.search(r"Success|passes all|(\d+) of \1 checks passed", result), result
         assert not re.search(r"fail|error|empty", result, re.I), result
         dialog.locator("button").filter(has_text="Ok").first.click()
+
+        # opening, running and saving never touched the tracked release
+        assert (checkout / "course" / NOTEBOOK).read_bytes() == release
 
         # no "get notified about Jupyter news?" pop-up appeared during all this
         assert page.locator(".jp-toast-message, .Toastify__toast").filter(has_text=re.compile("news", re.I)).count() == 0

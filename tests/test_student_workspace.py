@@ -151,3 +151,16 @@ def test_resolve_finds_workspace_notebooks_by_name(course, tmp_path):
 def test_work_is_git_ignored():
     result = subprocess.run(["git", "check-ignore", "-q", "work/01_tensors/01_tensors.ipynb"], cwd=REPO_ROOT)
     assert result.returncode == 0, "add /work/ to .gitignore: the workspace is the student's, not the repository's"
+
+
+def test_self_check_finds_workspace_notebooks(course, tmp_path, monkeypatch):
+    """coursekit.self_check() in a notebook of the workspace, and self_check("01_tensors") by name."""
+    from coursekit import selfcheck
+    work = tmp_path / "work"
+    ws.sync(course, work)
+    monkeypatch.setattr(ws, "WORK", work)
+    assert selfcheck._named_notebook("01_tensors") == work / NOTEBOOK
+    # in JupyterLab the kernel runs in the notebook's folder and knows the path from the server's root
+    monkeypatch.chdir(work / "01_tensors")
+    monkeypatch.setenv("JPY_SESSION_NAME", NOTEBOOK)
+    assert selfcheck._current_notebook() == (work / NOTEBOOK).resolve()
