@@ -8,7 +8,8 @@ nbgrader grade_id), after a timestamped backup of the old file.
 
 To know what changed, work/.releases/ keeps the release each workspace notebook was made from.
 An answer the student never touched (still the old release's text) takes the new release's
-text, so a corrected stub or prompt reaches the student; anything the student wrote is kept.
+text, so a corrected stub or prompt reaches the student; anything the student wrote is kept, and
+cells the student added come along after the graded cell they followed.
 
     python -m autograder.student_workspace [--course course] [--work work]
 """
@@ -79,8 +80,36 @@ def merge(new_release: dict, student: dict, old_release: dict | None) -> tuple[d
             if cell.get("cell_type") == "code":
                 cell["outputs"] = copy.deepcopy(mine[ident].get("outputs", []))
                 cell["execution_count"] = mine[ident].get("execution_count")
+    if old_release:
+        _carry_own_cells(merged, student, old_release)
     dropped = sorted(set(mine) - set(_answers(new_release)))
     return merged, dropped
+
+
+def _carry_own_cells(merged: dict, student: dict, old_release: dict) -> None:
+    """Cells the student added (scratch work, notes) go into the merged notebook after the same graded
+    cell they followed; a cell is the student's when the old release had no cell with its text."""
+    released = {_source(c) for c in old_release.get("cells", [])}
+    own: dict[str | None, list[dict]] = {}
+    anchor = None  # the grade_id of the last graded cell seen, None before the first
+    for cell in student["cells"]:
+        if cells.grade_id(cell):
+            anchor = cells.grade_id(cell)
+        elif _source(cell).strip() and _source(cell) not in released:
+            own.setdefault(anchor, []).append(copy.deepcopy(cell))
+    if not own:
+        return
+    result = []
+    if None in own:  # before any graded cell: keep them near the top, after the title
+        result, rest = merged["cells"][:1] + own.pop(None), merged["cells"][1:]
+    else:
+        rest = merged["cells"]
+    for cell in rest:
+        result.append(cell)
+        result.extend(own.pop(cells.grade_id(cell), []) if cells.grade_id(cell) else [])
+    for leftover in own.values():  # their graded cell is gone from the course: at the end
+        result.extend(leftover)
+    merged["cells"] = result
 
 
 def _backup_path(path: Path, now: dt.datetime) -> Path:

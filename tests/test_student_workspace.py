@@ -97,6 +97,10 @@ def test_answers_survive_a_course_update(course, tmp_path):
         "an answer the student never touched takes the new release's stub"
     assert [cells.grade_id(c) for c in merged["cells"] if cells.grade_id(c)] == \
         [cells.grade_id(c) for c in release["cells"] if cells.grade_id(c)], "cells follow the new release"
+    sources = [_text(c) for c in merged["cells"]]
+    assert sources.count("scratch = 1") == 1, "a cell the student added is kept"
+    setup_at = next(i for i, c in enumerate(merged["cells"]) if cells.grade_id(c) == "setup")
+    assert sources[setup_at + 1] == "scratch = 1", "after the graded cell it followed"
 
     # a later sync with the same release keeps everything as it is, no second backup
     after = (work / NOTEBOOK).read_bytes()
