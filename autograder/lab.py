@@ -7,9 +7,11 @@ Each face is a Jupyter configuration folder under lab/, added to JUPYTER_CONFIG_
 - lab/instructor: the repository, with Formgrader and Create Assignment on grading/'s gradebook
   (the one `make autograde` fills), created on start when missing.
 
-A JupyterHub (or any other launcher) reuses a face with ``lab_environment(face)`` or by pointing
-JUPYTER_CONFIG_PATH at the folder; a hub with a real exchange can add its own folder that enables the
-Assignment List again.
+A JupyterHub (or any other launcher) reuses a face with ``lab_environment(face)`` or by putting the
+folder on JUPYTER_CONFIG_PATH. A hub with a real exchange passes its own folder in ``overrides``: folders
+earlier on the path win, so its labconfig/page_config.json with
+``{"disabledExtensions": {"@jupyter/nbgrader:assignment-list": false}}`` and a jupyter_server_config.json
+enabling ``nbgrader.server_extensions.assignment_list`` bring the Assignment List back.
 
     python -m autograder.lab student|instructor [jupyter lab options...]
 """
@@ -32,10 +34,13 @@ def config_dir(face: str) -> Path:
     return LAB_CONFIG / face
 
 
-def lab_environment(face: str, env: dict[str, str] | None = None) -> dict[str, str]:
-    """``env`` (default: this process's) with the face's configuration folder first on JUPYTER_CONFIG_PATH."""
+def lab_environment(face: str, env: dict[str, str] | None = None,
+                    overrides: list[Path | str] = ()) -> dict[str, str]:
+    """``env`` (default: this process's) with the face's configuration folder first on JUPYTER_CONFIG_PATH,
+    after ``overrides`` (folders whose settings win over the face's)."""
     env = dict(os.environ if env is None else env)
-    paths = [str(config_dir(face))] + [p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
+    paths = [str(p) for p in overrides] + [str(config_dir(face))] + [
+        p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(dict.fromkeys(paths))
     # lab/ is also a Jupyter data folder: its nbconvert/templates/base/mathjax.html.j2 makes Formgrader's
     # pages load MathJax from this server (jupyter-server-mathjax) instead of a CDN.

@@ -46,6 +46,9 @@ def test_gradebook_location_agrees_with_the_nbgrader_configuration():
 def test_faces_are_configuration_folders_a_hub_can_reuse():
     env = lab.lab_environment("student", {"JUPYTER_CONFIG_PATH": "/elsewhere"})
     assert env["JUPYTER_CONFIG_PATH"].split(":") == [str(REPO_ROOT / "lab" / "student"), "/elsewhere"]
+    assert env["JUPYTER_PATH"].split(":")[0] == str(REPO_ROOT / "lab"), "lab/ holds the MathJax template"
+    env = lab.lab_environment("student", {}, overrides=["/hub/room"])
+    assert env["JUPYTER_CONFIG_PATH"].split(":") == ["/hub/room", str(REPO_ROOT / "lab" / "student")]
     disabled = json.loads((lab.config_dir("student") / "labconfig" / "page_config.json").read_text())
     assert set(disabled["disabledExtensions"]) == STUDENT_HIDDEN
     with pytest.raises(ValueError, match="student, instructor"):
