@@ -5,7 +5,7 @@ failed cells only; JupyterLab's Validate dialog lists those and never says how m
 passed. ``CourseValidator`` counts them and puts one summary line in the answer:
 
 - some checks fail: the first failed cell in the dialog starts with the comment
-  ``# 8 of 11 checks passed in 95 s; the 3 cells that failed follow. ...``
+  ``# 8 of 11 checks passed in 95 s; this cell and the 2 below failed (hidden checks run only at grading).``
   (the dialog's layout is fixed by nbgrader's lab extension: a list of failed cells, each as
   "The following cell failed:", its source and its error; the summary rides on the first one);
 - every check passes: the dialog's own "Success! Your notebook passes all the tests.";
@@ -94,7 +94,7 @@ class CourseValidator(Validator):
             line = summary(self.counts, self.seconds)
             more = len(failed) - 1
             follow = f"this cell and the {more} below failed" if more else "this cell failed"
-            note = f"# {line} Of the graded cells, {follow}; hidden checks run only at grading.\n\n"
+            note = f"# {line[:-1]}; {follow} (hidden checks run only at grading).\n\n"
             failed[0]["source"] = note + failed[0]["source"]
         return results
 
