@@ -21,7 +21,11 @@ server). The course's handler runs the same validation in a separate process
 (``python -m autograder.validation ROOT PATH``) and awaits it.
 
 ``install()`` is called from the repository's nbgrader_config.py, which both the JupyterLab server
-extension (on every Validate click) and the ``nbgrader`` command line read.
+extension (on every Validate click) and the ``nbgrader`` command line read. A server that reads
+nbgrader_config.py only at the first click (no Formgrader, which reads it at start) would run that
+first click the stock way: enable this module as a server extension too
+(``"jpserver_extensions": {"autograder.validation": true}``) so every click, the first included,
+runs apart.
 """
 from __future__ import annotations
 
@@ -142,6 +146,16 @@ def _post_in_a_separate_process(handlers):
 
     post.course = True
     return post
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "autograder.validation"}]
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    import nbgrader.server_extensions.validate_assignment.handlers  # noqa: F401 (install() patches it)
+    install()
+    serverapp.log.info("autograder.validation: Validate counts checks and runs in a separate process")
 
 
 def validate_like_the_server(root_dir: str, path: str) -> dict:

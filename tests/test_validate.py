@@ -51,18 +51,26 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_the_lab_validate_button_says_how_many_checks_passed_and_the_server_keeps_answering(tmp_path):
     """What JupyterLab's Validate button does, over HTTP, against a real server started as `make lab`
-    starts it (from the repository, so nbgrader_config.py is read)."""
+    starts it: from the repository (nbgrader_config.py is read), without Formgrader (so nothing reads
+    that file before the first click), with the course's server extension."""
     A = "00_getting_started"
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {"jpserver_extensions": {
+        "nbgrader.server_extensions.formgrader": False, "nbgrader.server_extensions.assignment_list": False,
+        "nbgrader.server_extensions.course_list": False, "autograder.validation": True}}}))
     (tmp_path / "course" / A).mkdir(parents=True)
     partial = exercises.student_copy(A, {"digit_counts": "def digit_counts(labels):\n    return torch.zeros(10)"})
     nbformat.write(partial, str(tmp_path / "course" / A / f"{A}.ipynb"))
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), HOME=str(tmp_path))
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), HOME=str(tmp_path),
+               JUPYTER_CONFIG_PATH=str(config))
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
          f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
          f"--ServerApp.root_dir={tmp_path / 'course'}"] + (["--allow-root"] if os.geteuid() == 0 else []),
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        cwd=REPO_ROOT, env=env, stdout=open(tmp_path / "server.log", "w"), stderr=subprocess.STDOUT,
+        start_new_session=True)
 
     def call(path, body=None, timeout=600):
         request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, headers={
@@ -93,6 +101,8 @@ def test_the_lab_validate_button_says_how_many_checks_passed_and_the_server_keep
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    log = (tmp_path / "server.log").read_text()
+    assert "autograder.validation: Validate counts checks" in log and "formgrader" not in log.lower(), log[-3000:]
     assert answer.get("success"), answer
     assert len(waits) >= 3 and max(waits) < 5, f"the server stalled during Validate: {waits}"
     failed = answer["value"]["failed"]
