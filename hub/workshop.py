@@ -7,8 +7,8 @@
   kernel out of another's files; the prefix keeps a self-chosen name from ever meaning an existing
   account (nobody can sign up as ``root``). With PAM the hub users *are* system accounts: no prefix,
   nothing created.
-- ``prepare_host``: the exchange and the hub's state folder, and the masters (solutions/, grading/)
-  made readable to the instructor and not to attendees' kernels.
+- ``prepare_host``: the exchange and the hub's state folder, and the masters (solutions/, tests/, .git,
+  grading/) closed to attendees' kernels and open to the instructor's group.
 """
 from __future__ import annotations
 
@@ -31,8 +31,9 @@ VENV_BIN = REPO / ".venv" / "bin"
 COURSE_ID = "pytorch-course"  # autograder/config.py's course id: the exchange folder is named after it
 # Hub names become part of system user names (at most 32 characters on Linux), so keep them short and plain.
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,19}$"
-# Folders of the checkout that attendees' kernels must not read: masters with hidden tests, grades.
-PRIVATE_FOLDERS = ("solutions", "grading")
+# Folders of the checkout that attendees' kernels must not read: the masters with their hidden tests, the
+# test suite (its catalogues hold correct answers), git's history of both, and grades.
+PRIVATE_FOLDERS = ("solutions", "tests", ".git", "grading")
 
 
 class HubSetupError(RuntimeError):
@@ -200,16 +201,12 @@ def instructor_course(entry: pwd.struct_passwd) -> Path:
     return course
 
 
-def _restrict(path: Path, gid: int) -> None:
-    """Readable by the owner and group ``gid``, nothing for others (recursively)."""
-    for root, dirs, files in os.walk(path):
-        for name in [root] + [os.path.join(root, n) for n in dirs + files]:
-            st = os.lstat(name)
-            if stat.S_ISLNK(st.st_mode):
-                continue
-            os.chown(name, -1, gid)
-            group_bits = stat.S_IRGRP | (stat.S_IXGRP if st.st_mode & stat.S_IXUSR else 0)
-            os.chmod(name, (stat.S_IMODE(st.st_mode) & ~0o007) | group_bits)
+def close_to_others(folder: Path, gid: int) -> None:
+    """``folder`` passable by its owner and group ``gid`` only. Closing the folder itself is enough: nobody
+    else can reach anything inside, including files made later (the files keep their own modes)."""
+    st = os.stat(folder)
+    os.chown(folder, -1, gid)
+    os.chmod(folder, (stat.S_IMODE(st.st_mode) & 0o7700) | 0o050)
 
 
 def closed_folders(path: Path) -> list[Path]:
@@ -256,7 +253,7 @@ def prepare_host(settings: Settings) -> pwd.struct_passwd:
     os.chmod(course, 0o755)
     for folder in PRIVATE_FOLDERS:
         if (REPO / folder).is_dir():
-            _restrict(REPO / folder, instructor.pw_gid)
+            close_to_others(REPO / folder, instructor.pw_gid)
     return instructor
 
 

@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -206,11 +207,6 @@ def _processes_of(uids: set[int]) -> list[int]:
     return pids
 
 
-def _permissions(folder: Path) -> dict[str, tuple[int, int]]:
-    return {root: (os.lstat(root).st_gid, os.lstat(root).st_mode)
-            for root in [str(folder)] + [os.path.join(r, n) for r, ds, fs in os.walk(folder) for n in ds + fs]}
-
-
 @pytest.mark.slow
 def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
     if os.geteuid() != 0 or not shutil.which("useradd"):
@@ -232,7 +228,7 @@ def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
                COURSE_HUB_EXCHANGE=str(shared / "exchange"), COURSE_HUB_HOMES=str(homes),
                COURSE_HUB_IDLE_TIMEOUT="600", COURSE_DEVICE="cpu")
     # The hub makes the checkout's masters private to the instructor: put them back as they were afterwards.
-    private = {folder: _permissions(REPO_ROOT / folder) for folder in workshop.PRIVATE_FOLDERS
+    private = {REPO_ROOT / folder: os.stat(REPO_ROOT / folder) for folder in workshop.PRIVATE_FOLDERS
                if (REPO_ROOT / folder).is_dir()}
     log = open(tmp_path / "hub.log", "w")
     hub = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -261,7 +257,10 @@ def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
             room.wait_ready(name, deadline)
         assert room.ok(teacher, "GET", f"/hub/api/users/{teacher}").json()["admin"] is True
         assert room.ok(alice, "GET", f"/hub/api/users/{alice}").json()["admin"] is False
+        # The idle culler runs as the hub's service, with the rights it needs to see who is idle.
         assert "idle-culler" in room.ok(teacher, "GET", "/hub/api/services").json()
+        assert re.search(r" 200 GET /hub/api/users\?\S* \(idle-culler@", (tmp_path / "hub.log").read_text()), \
+            "the idle culler could not list the hub's users"
 
         # Two faces: Formgrader for the instructor only; attendees have the Assignment List.
         assert room.call(teacher, "GET", f"/user/{teacher}/formgrader").status_code == 200
@@ -292,16 +291,17 @@ def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
         assert room.call(alice, "PUT", bobs_notebook, json={"type": "file", "format": "text",
                                                              "content": "x"}).status_code in (403, 404)
         assert room.call(alice, "POST", f"/user/{bob}/api/kernels").status_code in (403, 404)
-        # ... nor from alice's kernel, which runs as her own system user with bob's home closed to it.
+        # ... nor from alice's kernel, which runs as her own system user: bob's home and the masters are closed.
         bob_home = Path(pwd.getpwnam(prefix + bob).pw_dir)
         assert bob_home.stat().st_uid == pwd.getpwnam(prefix + bob).pw_uid and bob_home.stat().st_mode & 0o077 == 0
         probe = room.run_code(alice, (
             "import os, getpass\nprint(getpass.getuser())\n"
             f"for attempt in (lambda: os.listdir({str(bob_home)!r}),\n"
             f"                lambda: open({str(bob_home / ASSIGNMENT / (ASSIGNMENT + '.ipynb'))!r}).read(),\n"
-            f"                lambda: open({str(bob_home / 'planted.txt')!r}, 'w')):\n"
+            f"                lambda: open({str(bob_home / 'planted.txt')!r}, 'w'),\n"
+            f"                lambda: os.listdir({str(REPO_ROOT / 'solutions')!r})):\n"
             "    try:\n        attempt(); print('REACHED')\n    except PermissionError:\n        print('denied')\n"))
-        assert probe == {"stdout": f"{prefix}{alice}\ndenied\ndenied\ndenied\n", "error": None}, probe
+        assert probe == {"stdout": f"{prefix}{alice}\ndenied\ndenied\ndenied\ndenied\n", "error": None}, probe
 
         # Hand in: the instructor collects through Formgrader and grades with the course's grader.
         collected = room.ok(teacher, "POST", f"/user/{teacher}/formgrader/api/assignment/{ASSIGNMENT}/collect").json()
@@ -345,10 +345,8 @@ def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
         removed = workshop.remove_system_users(prefix)
         shutil.rmtree(shared, ignore_errors=True)
         for folder, saved in private.items():
-            for path, (gid, mode) in saved.items():
-                if os.path.lexists(path) and not os.path.islink(path):
-                    os.chown(path, -1, gid)
-                    os.chmod(path, stat.S_IMODE(mode))
+            os.chown(folder, -1, saved.st_gid)
+            os.chmod(folder, stat.S_IMODE(saved.st_mode))
         print(f"hub test: {time.time() - started:.0f} s; removed users {removed}")
     assert not left, f"the hub left processes of its users running: {left}"
     assert not any(e.pw_name.startswith(prefix) for e in pwd.getpwall())
