@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -175,7 +176,7 @@ class Room:
                     return {"stdout": "".join(out), "error": error}
 
         try:
-            return IOLoop.current().run_sync(talk, timeout=300)
+            return IOLoop.current().run_sync(talk, timeout=600)  # grading two notebooks on a loaded machine
         finally:
             self.call(who, "DELETE", f"/user/{who}/api/kernels/{kernel}")
 
@@ -207,27 +208,28 @@ def _processes_of(uids: set[int]) -> list[int]:
     return pids
 
 
-@pytest.mark.slow
-def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
+@contextmanager
+def running_hub(tmp_path: Path, prefix: str, **settings: str):
+    """A hub of this checkout on free ports of 127.0.0.1, with its state, exchange and homes in fresh folders;
+    at the end the hub and everything it started are stopped, the accounts of ``prefix`` removed and the
+    checkout's folders that the hub closed put back as they were."""
     if os.geteuid() != 0 or not shutil.which("useradd"):
         pytest.skip("the hub runs as root: it creates a system user per attendee")
     proxy = REPO_ROOT / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
     assert proxy.exists(), "the hub's proxy is missing: run `make hub-deps` (make test does)"
     command = _hub_command()
-    prefix = f"t{uuid.uuid4().hex[:6]}-"  # unique to this run: only these accounts are ever removed
-    teacher, alice, bob = "teacher", "alice", "bob"
     port = _free_port()
     # Homes and the exchange need folders every account can pass through (pytest's tmp_path is private).
     shared = Path(tempfile.mkdtemp(prefix="test_hub-"))
     os.chmod(shared, 0o755)
-    homes = shared / "homes"
     env = dict(os.environ, COURSE_HUB_IP="127.0.0.1", COURSE_HUB_PORT=str(port),
                COURSE_HUB_HUB_PORT=str(_free_port()), COURSE_HUB_PROXY_API_PORT=str(_free_port()),
                COURSE_HUB_PASSWORD=ROOM_PASSWORD, COURSE_HUB_ADMIN_PASSWORD=ADMIN_PASSWORD,
-               COURSE_HUB_INSTRUCTOR=teacher, COURSE_HUB_USER_PREFIX=prefix, COURSE_HUB_STATE=str(tmp_path / "state"),
-               COURSE_HUB_EXCHANGE=str(shared / "exchange"), COURSE_HUB_HOMES=str(homes),
+               COURSE_HUB_USER_PREFIX=prefix, COURSE_HUB_STATE=str(tmp_path / "state"),
+               COURSE_HUB_EXCHANGE=str(shared / "exchange"), COURSE_HUB_HOMES=str(shared / "homes"),
                COURSE_HUB_IDLE_TIMEOUT="600", COURSE_DEVICE="cpu")
-    # The hub makes the checkout's masters private to the instructor: put them back as they were afterwards.
+    env.update(settings)
+    # The hub closes the checkout's masters to attendees: put them back as they were afterwards.
     private = {REPO_ROOT / folder: os.stat(REPO_ROOT / folder) for folder in workshop.PRIVATE_FOLDERS
                if (REPO_ROOT / folder).is_dir()}
     log = open(tmp_path / "hub.log", "w")
@@ -245,7 +247,40 @@ def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
                 pass
             assert time.time() - started < 90, "the hub did not answer within 90 s"
             time.sleep(0.5)
+        yield room
+    finally:
+        if hub.poll() is None:
+            hub.send_signal(signal.SIGTERM)  # the hub stops every server it started (cleanup_servers)
+            try:
+                hub.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(hub.pid, signal.SIGKILL)
+                hub.wait()
+        log.close()
+        uids = {e.pw_uid for e in pwd.getpwall() if e.pw_name.startswith(prefix)}
+        left = _processes_of(uids)
+        for pid in left:  # stragglers of this test's own users only, by pid
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.5 if left else 0)
+        removed = workshop.remove_system_users(prefix)
+        shutil.rmtree(shared, ignore_errors=True)
+        for folder, saved in private.items():
+            os.chown(folder, -1, saved.st_gid)
+            os.chmod(folder, stat.S_IMODE(saved.st_mode))
+        print(f"hub: {time.time() - started:.0f} s; removed users {removed}")
+    # Reached only when the test passed: then nothing may be left behind either.
+    assert not left, f"the hub left processes of its users running: {left}"
+    assert not any(e.pw_name.startswith(prefix) for e in pwd.getpwall())
 
+
+@pytest.mark.slow
+def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
+    prefix = f"t{uuid.uuid4().hex[:6]}-"  # unique to this run: only these accounts are ever removed
+    teacher, alice, bob = "teacher", "alice", "bob"
+    with running_hub(tmp_path, prefix, COURSE_HUB_INSTRUCTOR=teacher) as room:
         # Everyone logs in and starts their server; the instructor's password makes them the admin.
         room.login(teacher, ADMIN_PASSWORD)
         room.login(alice, ROOM_PASSWORD)
@@ -325,29 +360,34 @@ def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
         # at 0 until the grader records nbgrader's submission timestamp, which autograder/batch.py does not yet.)
         submissions = room.ok(teacher, "GET", f"/user/{teacher}/formgrader/api/submissions/{ASSIGNMENT}").json()
         assert sorted(s["student"] for s in submissions) == [alice, bob], submissions
-    finally:
-        if hub.poll() is None:
-            hub.send_signal(signal.SIGTERM)  # the hub stops every server it started (cleanup_servers)
-            try:
-                hub.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(hub.pid, signal.SIGKILL)
-                hub.wait()
-        log.close()
-        uids = {e.pw_uid for e in pwd.getpwall() if e.pw_name.startswith(prefix)}
-        left = _processes_of(uids)
-        for pid in left:  # stragglers of this test's own users only, by pid
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.5 if left else 0)
-        removed = workshop.remove_system_users(prefix)
-        shutil.rmtree(shared, ignore_errors=True)
-        for folder, saved in private.items():
-            os.chown(folder, -1, saved.st_gid)
-            os.chmod(folder, stat.S_IMODE(saved.st_mode))
-        print(f"hub test: {time.time() - started:.0f} s; removed users {removed}")
-    assert not left, f"the hub left processes of its users running: {left}"
-    assert not any(e.pw_name.startswith(prefix) for e in pwd.getpwall())
 
+
+@pytest.mark.slow
+def test_pam_room_uses_the_machines_accounts(tmp_path):
+    """HUB_AUTH=pam: the machine's accounts and passwords; the server runs as that very account."""
+    if os.geteuid() != 0 or not shutil.which("chpasswd"):
+        pytest.skip("needs root to create the accounts")
+    prefix = f"p{uuid.uuid4().hex[:6]}-"
+    teacher, carol = prefix + "teacher", prefix + "carol"
+    try:
+        for name in (teacher, carol):
+            workshop.ensure_system_user(name, Path(tempfile.gettempdir()) / f"test_hub-homes-{prefix}")
+            subprocess.run(["chpasswd"], input=f"{name}:{name}-Passw0rd\n", text=True, check=True)
+        os.chmod(Path(tempfile.gettempdir()) / f"test_hub-homes-{prefix}", 0o755)
+        with running_hub(tmp_path, prefix, COURSE_HUB_AUTH="pam", COURSE_HUB_INSTRUCTOR=teacher) as room:
+            import requests
+            session = requests.Session()
+            session.get(f"{room.base}/hub/login").raise_for_status()
+            wrong = session.post(f"{room.base}/hub/login", allow_redirects=False,
+                                 data={"username": carol, "password": "not-her-password",
+                                       "_xsrf": session.cookies["_xsrf"]})
+            assert wrong.status_code != 302, "a wrong system password logged in"
+            room.login(carol, f"{carol}-Passw0rd")
+            room.ok(carol, "POST", f"/hub/api/users/{carol}/server")
+            room.wait_ready(carol, time.time() + 120)
+            assert room.run_code(carol, "import getpass; print(getpass.getuser())") == {"stdout": f"{carol}\n",
+                                                                                       "error": None}
+            assert room.call(carol, "GET", f"/user/{carol}/formgrader").status_code == 404
+    finally:
+        workshop.remove_system_users(prefix)
+        shutil.rmtree(Path(tempfile.gettempdir()) / f"test_hub-homes-{prefix}", ignore_errors=True)
