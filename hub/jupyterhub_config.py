@@ -44,7 +44,7 @@ else:
 # Each user's own server, as their own system user (hub/workshop.py says why).
 c.JupyterHub.spawner_class = "workshop.WorkshopSpawner"
 c.Spawner.cmd = [str(VENV_BIN / "jupyterhub-singleuser")]
-c.Spawner.default_url = "/lab/tree/00_getting_started/00_getting_started.ipynb"
+c.Spawner.default_url = "/lab"  # the notebooks arrive with Assignment List's Fetch, not before
 c.Spawner.start_timeout = 120  # a loaded 2-core machine starting several JupyterLabs at once
 c.Spawner.http_timeout = 120
 c.Spawner.env_keep = ["LANG", "LC_ALL", "COURSE_DEVICE", "COURSE_DATA", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
