@@ -98,7 +98,7 @@ class Grader:
         results += self._missing(intake, results, template)
         results.sort(key=lambda r: (r.student, r.assignment))
         self.say("writing the gradebook, grades.csv, feedback and the class report ...")
-        self._merge(main, results)
+        self._merge(main, results, submitted_times(intake))
         self._refresh_feedback(main, results)
         self._write_outputs(main, intake, results, graded_now=len(fresh))
         shutil.rmtree(self.out / "work" / "unzipped", ignore_errors=True)
@@ -168,11 +168,12 @@ class Grader:
                 for s in sorted(intake.students) for a in expected if (s, a) not in have]
 
     # -- merging into the one gradebook ---------------------------------------------------------
-    def _merge(self, main, results: list[Result]) -> None:
+    def _merge(self, main, results: list[Result], submitted: dict | None = None) -> None:
         with main.gradebook() as gb:
             for r in results:
                 gb.update_or_create_student(r.student)
-                gb.update_or_create_submission(r.assignment, r.student)
+                when = (submitted or {}).get((r.student, r.assignment))
+                gb.update_or_create_submission(r.assignment, r.student, **({"timestamp": when} if when else {}))
                 notebook = gb.find_submission_notebook(r.assignment, r.assignment, r.student)
                 for grade in notebook.grades:
                     cell = r.cells.get(grade.name)
@@ -222,6 +223,22 @@ def warnings_to(log: Path):
     with warnings.catch_warnings():
         warnings_to_file(str(log))
         yield
+
+
+def submitted_times(intake: Intake) -> dict:
+    """When each submission was handed in, where ``nbgrader collect`` says so (timestamp.txt beside the
+    notebook, the workshop hub's layout). Formgrader counts a submission as autograded only when the
+    gradebook has the same time, so without it the hub's instructor would see every score as 0."""
+    from nbgrader.utils import parse_utc
+    times = {}
+    for (student, assignment), sub in intake.submissions.items():
+        stamp = sub.path.parent / "timestamp.txt"
+        if sub.path.parent.name == assignment and stamp.is_file():
+            try:
+                times[student, assignment] = parse_utc(stamp.read_text(encoding="utf-8").strip()[:100])
+            except (ValueError, OverflowError, UnicodeDecodeError):
+                pass  # an unreadable time is not worth a submission: graded without it
+    return times
 
 
 def write_new(path: Path, data: bytes, root: Path) -> None:

@@ -53,6 +53,28 @@ def test_intake_reads_nbgrader_collect_layout(tmp_path):
     assert intake.problems == ["unknown file: bob/timestamp.txt (not a notebook or a zip archive), ignored"]
 
 
+def test_collected_submissions_keep_their_hand_in_time_for_formgrader(tmp_path):
+    """Formgrader shows a submission's scores only when the gradebook has the time from timestamp.txt."""
+    from nbgrader.utils import parse_utc
+    from autograder.batch import Grader, submitted_times
+    from autograder.release import assignments
+    from autograder.results import Result
+    from autograder.workspace import Workspace
+    for student, stamp in (("alice", "2026-12-02 08:00:00.000000 UTC"), ("bob", "not a time")):
+        folder = tmp_path / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        shutil.copy(REPO_ROOT / "course" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", folder)
+        (folder / "timestamp.txt").write_text(stamp)
+    times = submitted_times(collect(tmp_path / "submitted", assignments(), tmp_path / "work"))
+    assert times == {("alice", ASSIGNMENT): parse_utc("2026-12-02 08:00:00.000000 UTC")}
+    ws = Workspace(tmp_path / "grading")
+    ws.prepare([ASSIGNMENT])
+    Grader(tmp_path / "grading")._merge(ws, [Result(s, ASSIGNMENT, "graded") for s in ("alice", "bob")], times)
+    with ws.gradebook() as gradebook:
+        assert gradebook.find_submission(ASSIGNMENT, "alice").timestamp == times["alice", ASSIGNMENT]
+        assert gradebook.find_submission(ASSIGNMENT, "bob").timestamp is None
+
+
 def _settings_error(**env) -> str:
     base = {"COURSE_HUB_PASSWORD": ROOM_PASSWORD, "COURSE_HUB_ADMIN_PASSWORD": ADMIN_PASSWORD}
     base.update(env)
