@@ -21,6 +21,12 @@ from pathlib import Path
 from autograder import REPO_ROOT
 
 START_TIMEOUT = 120
+# The browser tests drive Debian's Chromium (`make browser` installs it); Playwright's own downloads are not used.
+CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+SHOTS = Path(os.environ.get("BROWSER_SHOTS") or REPO_ROOT / "build" / "browser-shots")
+# No network, no first-run screens, no background traffic; a fresh profile per run (user_data_dir).
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def fresh_checkout(dest: Path) -> Path:

@@ -7,7 +7,6 @@ build/browser-shots/). `make browser` installs Chromium; Playwright's own browse
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -15,16 +14,12 @@ from pathlib import Path
 import pytest
 
 import labserver
-from autograder import REPO_ROOT, SOLUTIONS, cells
+from autograder import SOLUTIONS, cells
+from labserver import CHROMIUM, CHROMIUM_FLAGS, SHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
-SHOTS = Path(os.environ.get("BROWSER_SHOTS") or REPO_ROOT / "build" / "browser-shots")
 NOTEBOOK = "00_getting_started/00_getting_started.ipynb"
-# No network, no first-run screens, no background traffic; a fresh profile per run (user_data_dir).
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 INSTRUCTOR_TOOLS = re.compile(r"Formgrader|Create Assignment|Assignment List|Nbgrader", re.I)
 
 

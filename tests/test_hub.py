@@ -2,6 +2,8 @@
 
 The slow test walks a workshop through HTTP, as browsers would: log in, spawn, release through Formgrader,
 fetch and submit through the Assignment List, collect, grade with the course's grader, and read grades.csv.
+Where Chromium and Playwright are installed (`make browser`), an attendee also logs in through the login form
+of a real browser and opens the notebook she fetched (screenshots hub-*.png beside test_browser.py's).
 It needs root (the hub creates a system user per attendee; all of them carry a prefix unique to the run and
 are removed at the end) and the proxy from `make hub-deps`.
 """
@@ -218,6 +220,54 @@ def _disabled_lab_plugins(room: Room, who: str) -> list[str]:
     return json.loads(config).get("disabledExtensions", [])
 
 
+def _browser_opens_the_fetched_notebook(room: Room, who: str, profile: Path) -> None:
+    """``who`` logs in through the hub's login form in Chromium, lands in her JupyterLab, opens the fetched
+    notebook from the file browser and finds nbgrader's Assignment List, with the notebook in it, and no
+    Formgrader. Screenshots hub-*.png go where tests/test_browser.py puts its own. Without Chromium or
+    Playwright this step alone is left out, with a note: the rest of the workshop is still checked."""
+    from labserver import CHROMIUM, CHROMIUM_FLAGS, SHOTS
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("hub browser step skipped: playwright is not installed (make browser)")
+        return
+    if not CHROMIUM.is_file():
+        print(f"hub browser step skipped: {CHROMIUM} is missing (make browser, or set COURSE_CHROMIUM)")
+        return
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 900})
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.goto(f"{room.base}/hub/login")
+            page.fill("#username_input", who)
+            page.fill("#password_input", ROOM_PASSWORD)
+            page.screenshot(path=str(SHOTS / "hub-1-login.png"))
+            page.click("#login_submit")
+            page.wait_for_url(re.compile(rf"/user/{who}/lab"), timeout=60_000)
+            # The fetched folder in her file browser, opened as an attendee would: double-clicks.
+            listing = page.locator(".jp-DirListing-content")
+            listing.get_by_text(ASSIGNMENT, exact=True).dblclick(timeout=90_000)
+            listing.get_by_text(f"{ASSIGNMENT}.ipynb", exact=True).dblclick(timeout=30_000)
+            heading = page.locator(".jp-Notebook .jp-MarkdownOutput h1").filter(has_text="00 · Getting started")
+            heading.wait_for(timeout=60_000)
+            assert heading.is_visible()
+            page.screenshot(path=str(SHOTS / "hub-2-notebook.png"))
+            # nbgrader's menu offers the Assignment List and no Formgrader; the list shows what she fetched.
+            page.locator(".lm-MenuBar-itemLabel").filter(has_text="Nbgrader").click(timeout=30_000)
+            items = page.locator(".lm-Menu-itemLabel:visible").all_inner_texts()
+            assert "Assignment List" in items and not any("Formgrader" in item for item in items), items
+            page.locator(".lm-Menu-itemLabel:visible").filter(has_text="Assignment List").click()
+            page.locator("#fetched_assignments_list").filter(has_text=ASSIGNMENT).wait_for(timeout=30_000)
+            page.screenshot(path=str(SHOTS / "hub-3-assignment-list.png"))
+        finally:
+            context.close()  # ends the browser process Playwright started
+    print(f"hub browser step: {time.time() - started:.0f} s")
+
+
 def _processes_of(uids: set[int]) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -228,6 +278,13 @@ def _processes_of(uids: set[int]) -> list[int]:
             except FileNotFoundError:
                 pass
     return pids
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:200]
+    except OSError:
+        return "(ended)"
 
 
 @contextmanager
@@ -280,7 +337,12 @@ def running_hub(tmp_path: Path, prefix: str, **settings: str):
                 hub.wait()
         log.close()
         uids = {e.pw_uid for e in pwd.getpwall() if e.pw_name.startswith(prefix)}
-        left = _processes_of(uids)
+        # A kernel notices that its stopped server is gone and exits by itself ("Parent appears to have exited")
+        # within a few seconds: give that time before calling what is still running left behind.
+        grace = time.time() + 15
+        while (left := _processes_of(uids)) and time.time() < grace:
+            time.sleep(0.5)
+        left = {pid: _command_line(pid) for pid in left}
         for pid in left:  # stragglers of this test's own users only, by pid
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -333,6 +395,8 @@ def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
             listing = room.ok(name, "POST", f"/user/{name}/assignments/fetch",
                               data={"assignment_id": ASSIGNMENT, "course_id": workshop.COURSE_ID}).json()
             assert any(a["assignment_id"] == ASSIGNMENT and a["status"] == "fetched" for a in listing["value"]), listing
+        # In a real browser: alice logs in through the form and opens what she fetched.
+        _browser_opens_the_fetched_notebook(room, alice, tmp_path / "chromium-profile")
 
         # Each answers through the contents API (alice right, bob forgets the +32) and hands in.
         _answer(room, alice, "def to_fahrenheit(celsius):\n    return celsius * 9 / 5 + 32\n")
