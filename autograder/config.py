@@ -40,6 +40,9 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     c.CourseDirectory.autograded_directory = str(grading / "autograded")
     c.CourseDirectory.feedback_directory = str(grading / "feedback")
     c.CourseDirectory.db_url = f"sqlite:///{grading / 'gradebook.db'}"
+    # A local exchange under grading/, so Formgrader's Release and Collect work on one machine (the workshop
+    # hub sets its own shared exchange); nbgrader's default under /usr/local is missing on most machines.
+    c.Exchange.root = str(grading / "exchange")
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
     c.ClearSolutions.code_stub = {"python": CODE_STUB}

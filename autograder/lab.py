@@ -65,7 +65,7 @@ def lab_arguments(face: str, root_dir: Path | str | None = None) -> list[str]:
 
 # Where autograder.config.configure puts the gradebook (tests/test_jupyterlab.py checks they agree); read
 # here without building nbgrader's configuration, which imports the whole grader (seconds on a busy machine).
-GRADEBOOK = "grading/gradebook.db"
+GRADEBOOK = "grading/gradebook.db"  # and the exchange beside it, grading/exchange
 COURSE_ID = "pytorch-course"
 
 
@@ -85,6 +85,11 @@ def prepare_gradebook(root: Path | str = REPO_ROOT) -> Path:
         dbutil.upgrade(db_url)  # a gradebook from an older nbgrader
     with Gradebook(db_url, COURSE_ID):
         pass
+    # nbgrader's exchange for Release and Collect on this machine (autograder.config points there): anyone may
+    # create in it, the sticky bit keeps users from removing each other's folders, as nbgrader's docs set it up.
+    exchange = path.parent / "exchange"
+    exchange.mkdir(exist_ok=True)
+    exchange.chmod(0o1777)
     return path
 
 

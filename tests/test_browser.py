@@ -181,6 +181,7 @@ def test_instructor_formgrader_on_a_fresh_checkout(checkout, browser, tmp_path):
         assert all(name in names for name in ("00_getting_started", "01_tensors", "06_mnist_cnn")), names
         _shot(page, "instructor-1-formgrader")
         assert not [e for e in errors if "MathJax" in e or "500" in e], errors
+        assert "exchange directory" not in page.inner_text("body"), "Release and Collect would not work"
 
         # a submission to grade by hand: its page renders maths with the server's MathJax, no CDN
         submission = _submission_with_maths(checkout)

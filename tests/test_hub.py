@@ -263,6 +263,8 @@ def _browser_opens_the_fetched_notebook(room: Room, who: str, profile: Path) -> 
             page.locator(".lm-Menu-itemLabel:visible").filter(has_text="Assignment List").click()
             page.locator("#fetched_assignments_list").filter(has_text=ASSIGNMENT).wait_for(timeout=30_000)
             page.screenshot(path=str(SHOTS / "hub-3-assignment-list.png"))
+            # and no "get notified about Jupyter news?" pop-up greeted her
+            assert page.locator(".jp-toast-message, .Toastify__toast").filter(has_text=re.compile("news", re.I)).count() == 0
         finally:
             context.close()  # ends the browser process Playwright started
     print(f"hub browser step: {time.time() - started:.0f} s")
