@@ -18,7 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import REPO_ROOT, exercises
-from .intake import DEFAULT_PATTERN, Intake, collect
+from .intake import DEFAULT_PATTERN, Intake, collect, submitted_times
 from .release import assignments as all_assignments
 from .reports import count as _count
 from .results import GRADER_ERROR, MISSING, Result, _sha, code_version, submission_key
@@ -223,22 +223,6 @@ def warnings_to(log: Path):
     with warnings.catch_warnings():
         warnings_to_file(str(log))
         yield
-
-
-def submitted_times(intake: Intake) -> dict:
-    """When each submission was handed in, where ``nbgrader collect`` says so (timestamp.txt beside the
-    notebook, the workshop hub's layout). Formgrader counts a submission as autograded only when the
-    gradebook has the same time, so without it the hub's instructor would see every score as 0."""
-    from nbgrader.utils import parse_utc
-    times = {}
-    for (student, assignment), sub in intake.submissions.items():
-        stamp = sub.path.parent / "timestamp.txt"
-        if sub.path.parent.name == assignment and stamp.is_file():
-            try:
-                times[student, assignment] = parse_utc(stamp.read_text(encoding="utf-8").strip()[:100])
-            except (ValueError, OverflowError, UnicodeDecodeError):
-                pass  # an unreadable time is not worth a submission: graded without it
-    return times
 
 
 def write_new(path: Path, data: bytes, root: Path) -> None:

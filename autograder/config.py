@@ -27,6 +27,11 @@ def cell_timeout() -> int:
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 
+def not_written(what: str) -> str:
+    """What a learner reads when a released stub ran: the judge and the feedback pages say it alike."""
+    return f"{what} is not written yet: replace `raise NotImplementedError()` with your code."
+
+
 def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str | None = None) -> Config:
     """Fill ``c`` so that source = solutions/, release = course/, grading work under grading/."""
     root = Path(root).resolve()

@@ -97,9 +97,28 @@ def collect(folder: Path | str, assignments: list[str], workdir: Path | str,
     return intake
 
 
+# nbgrader collect's record of when a student submitted: <student>/<assignment>/timestamp.txt (the hub's layout).
+COLLECT_TIMESTAMP = "timestamp.txt"
+
+
 def _is_collect_timestamp(rel: Path, assignments: list[str]) -> bool:
-    """``<student>/<assignment>/timestamp.txt``, which ``nbgrader collect`` writes (the workshop hub's layout)."""
-    return len(rel.parts) == 3 and rel.name == "timestamp.txt" and rel.parts[1] in assignments
+    return len(rel.parts) == 3 and rel.name == COLLECT_TIMESTAMP and rel.parts[1] in assignments
+
+
+def submitted_times(intake: Intake) -> dict:
+    """When each submission was handed in, where ``nbgrader collect`` says so (timestamp.txt beside the
+    notebook, the workshop hub's layout). Formgrader counts a submission as autograded only when the
+    gradebook has the same time, so without it the hub's instructor would see every score as 0."""
+    from nbgrader.utils import parse_utc
+    times = {}
+    for (student, assignment), sub in intake.submissions.items():
+        stamp = sub.path.parent / COLLECT_TIMESTAMP
+        if sub.path.parent.name == assignment and stamp.is_file():
+            try:
+                times[student, assignment] = parse_utc(stamp.read_text(encoding="utf-8").strip()[:100])
+            except (ValueError, OverflowError, UnicodeDecodeError):
+                pass  # an unreadable time is not worth a submission: graded without it
+    return times
 
 
 def _student_of(rel: Path, regex: re.Pattern) -> str | None:

@@ -35,6 +35,7 @@ import torch
 from coursekit import probes, wire
 
 from . import cells
+from .config import not_written
 from .exercises import load
 
 
@@ -359,7 +360,7 @@ def _rebuilt_error(what: str, error: Any) -> Exception:
     message = str(error.get("message", ""))[:300]
     where = str(error.get("where", ""))[:80]
     if kind == "NotImplementedError":
-        text = f"{what} is not written yet: replace `raise NotImplementedError()` with your code."
+        text = not_written(what)
     elif kind == "UnsendableResult":
         text = f"{what} returned something the grader cannot check: {message}"
     else:

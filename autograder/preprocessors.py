@@ -3,6 +3,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import cells
+from .config import not_written
 
 HIDDEN_NOTE = "# Hidden tests ran here at grading; their code is not shown."
 
@@ -138,7 +139,7 @@ class HideHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
-NOT_WRITTEN_ANSWER = "this answer is not written yet: replace `raise NotImplementedError()` with your code."
+NOT_WRITTEN_ANSWER = not_written("this answer")
 NOT_WRITTEN_USED = ("an exercise this cell uses is not written yet (its `raise NotImplementedError()` ran): "
                     "solve it and this cell runs.")
 

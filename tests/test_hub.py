@@ -58,7 +58,8 @@ def test_intake_reads_nbgrader_collect_layout(tmp_path):
 def test_collected_submissions_keep_their_hand_in_time_for_formgrader(tmp_path):
     """Formgrader shows a submission's scores only when the gradebook has the time from timestamp.txt."""
     from nbgrader.utils import parse_utc
-    from autograder.batch import Grader, submitted_times
+    from autograder.batch import Grader
+    from autograder.intake import submitted_times
     from autograder.release import assignments
     from autograder.results import Result
     from autograder.workspace import Workspace
