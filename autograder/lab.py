@@ -2,10 +2,12 @@
 
 Each face is a Jupyter configuration folder under lab/, added to JUPYTER_CONFIG_PATH:
 
-- lab/student: the workspace work/ with nbgrader's Validate button; no Formgrader, Create Assignment,
-  course list or Assignment List (no exchange is set up locally), no Jupyter news pop-up;
+- lab/student: the workspace work/ with the course's Validate button (progress, then "k of n checks
+  passed": lab/labextensions/pytorch-course-validate and autograder/validation.py) instead of nbgrader's;
+  no Formgrader, Create Assignment, course list or Assignment List (no exchange is set up locally), no
+  Jupyter news pop-up;
 - lab/instructor: the repository, with Formgrader and Create Assignment on grading/'s gradebook
-  (the one `make autograde` fills), created on start when missing.
+  (the one `make autograde` fills), created on start when missing; nbgrader's own Validate button.
 
 A JupyterHub (or any other launcher) reuses a face with ``lab_environment(face)`` or by putting the
 folder on JUPYTER_CONFIG_PATH. A hub with a real exchange passes its own folder in ``overrides``: folders
@@ -43,7 +45,8 @@ def lab_environment(face: str, env: dict[str, str] | None = None,
         p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(dict.fromkeys(paths))
     # lab/ is also a Jupyter data folder: its nbconvert/templates/base/mathjax.html.j2 makes Formgrader's
-    # pages load MathJax from this server (jupyter-server-mathjax) instead of a CDN.
+    # pages load MathJax from this server (jupyter-server-mathjax) instead of a CDN, and labextensions/
+    # holds the course's Validate button.
     data = [str(LAB_CONFIG)] + [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
     env["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(data))
     return env

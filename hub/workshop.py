@@ -179,6 +179,8 @@ class WorkshopSpawner(LocalProcessSpawner):
         role = "instructor" if self.user.admin else "student"
         # The per-role Jupyter configuration: nbgrader's exchange for everyone, Formgrader for the instructor only.
         env["JUPYTER_CONFIG_PATH"] = str(HUB_DIR / role)
+        if role == "student":  # lab/ as a data folder: the course's Validate button (lab/labextensions)
+            env["JUPYTER_PATH"] = str(REPO / "lab")
         env["COURSE_HUB_EXCHANGE"] = str(self._settings().exchange)
         env["PATH"] = f"{VENV_BIN}:{env.get('PATH') or '/usr/local/bin:/usr/bin:/bin'}"
         return env

@@ -1,23 +1,26 @@
-"""nbgrader's Validate (JupyterLab's button, `nbgrader validate`) says "k of n checks passed"."""
+"""Validate says "k of n checks passed": nbgrader's button and `nbgrader validate` (a comment atop the first
+failed cell), and the course's own button (lab/labextensions/pytorch-course-validate), which follows the run
+through course/validate with progress."""
 import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
+import labserver
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbgrader import utils
 
-from autograder import REPO_ROOT, exercises
-from autograder.validation import CourseValidator, Tally, summary, tally
+from autograder import REPO_ROOT, exercises, validation
+from autograder.validation import Run, Tally, outcome, summary, tally
 
 
 def _graded(cell, grade_id, points, solution=False):
@@ -42,10 +45,77 @@ def test_tally_counts_checks_and_blank_written_answers():
     assert summary(Tally(11, 11, 0), 3) == "11 of 11 checks passed in 3 s."
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_a_run_follows_the_progress_lines_then_takes_the_answer():
+    run = Run("a/a.ipynb", Path("/nowhere/a/a.ipynb"))
+    state = run.state()
+    assert (state["done"], state["executed"], state["cells"], state["path"]) == (False, 0, None, "a/a.ipynb")
+    assert "answer" not in state and "summary" not in state
+    for line in (b'{"executed": 0, "cells": 3}\n', b"a stray line from the kernel\n", b'{"executed": 2, "cells": 3}\n'):
+        run.feed(line)
+    state = run.state()
+    assert (state["done"], state["executed"], state["cells"]) == (False, 2, 3)
+    run.feed(b'{"executed": 3, "cells": 3}\n')
+    run.feed(json.dumps(outcome({"success": True, "value": {}}, Tally(2, 2, 0), 14.24)) + "\n")
+    run.finish(0)
+    state = run.state()
+    assert state["done"] and (state["executed"], state["cells"]) == (3, 3)
+    assert state["summary"] == "2 of 2 checks passed in 14 s."
+    assert state["tally"] == {"passed": 2, "checks": 2, "blank_written": 0, "seconds": 14.2}
+    assert state["answer"] == {"success": True, "value": {}}
+    assert state["seconds"] == run.state()["seconds"], "a finished run's clock stops"
+
+
+def test_a_run_whose_process_failed_says_so():
+    run = Run("a/a.ipynb", Path("/nowhere/a/a.ipynb"))
+    run.feed(b'{"executed": 0, "cells": 3}\n')
+    run.finish(1)
+    state = run.state()
+    assert state["done"] and state["summary"] is None and state["tally"] is None
+    assert state["answer"]["success"] is False and "exit status 1" in state["answer"]["value"]
+
+
+def test_finished_runs_are_forgotten_after_a_while_and_beyond_the_newest_few(monkeypatch):
+    monkeypatch.setattr(validation, "RUNS", {})
+    finished = []
+    for i in range(validation.KEEP_AT_MOST + 3):
+        run = Run(f"{i}.ipynb", Path(f"/nowhere/{i}.ipynb"))
+        run.finish(0)
+        validation.RUNS[run.id] = run
+        finished.append(run)
+    finished[-1].expires = time.monotonic() - 1  # fetched a while ago
+    running = Run("running.ipynb", Path("/nowhere/running.ipynb"))
+    validation.RUNS[running.id] = running
+    validation._forget_old_runs()
+    assert set(validation.RUNS.values()) == {running, *finished[3:-1]}
+
+
+def test_outcome_without_a_tally_keeps_nbgraders_answer():
+    """A changed cell type or an error before the checks ran: nbgrader's answer alone."""
+    answer = {"success": True, "value": {"type_changed": [{"source": "x", "old_type": "code", "new_type": "markdown"}]}}
+    assert outcome(answer, None, 0) == {"answer": answer, "tally": None, "summary": None}
+    partial = outcome({"success": True, "value": {"failed": []}}, Tally(8, 11, 1), 95.4)
+    assert partial["summary"] == "8 of 11 checks passed in 95 s; 1 written answer is still empty."
+
+
+@pytest.mark.slow
+def test_the_validation_process_writes_progress_lines_then_the_outcome(tmp_path):
+    """``python -m autograder.validation --progress ROOT PATH``: what the course's server handler reads."""
+    ok = _graded(new_code_cell("assert x == 1"), "test_ok", 1)
+    wrong = _graded(new_code_cell("assert x == 2, 'x is not 2'"), "test_wrong", 1)
+    nb = new_notebook(cells=[new_markdown_cell("# A"), new_code_cell("x = 1"), new_code_cell("  "), ok, wrong])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (tmp_path / "a").mkdir()
+    nbformat.write(nb, str(tmp_path / "a" / "a.ipynb"))
+    done = subprocess.run([sys.executable, "-m", "autograder.validation", "--progress", str(tmp_path), "a/a.ipynb"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert lines[:-1] == [{"executed": k, "cells": 3} for k in range(4)], lines  # the blank cell is not run
+    final = lines[-1]
+    assert final["summary"].startswith("1 of 2 checks passed in ") and final["tally"]["checks"] == 2, final
+    failed = final["answer"]["value"]["failed"]
+    assert [cell["source"] for cell in failed] == ["assert x == 2, 'x is not 2'"], "no summary comment in the source"
+    assert "x is not 2" in failed[0]["raw_error"]
 
 
 @pytest.mark.slow
@@ -62,7 +132,7 @@ def test_the_lab_validate_button_says_how_many_checks_passed_and_the_server_keep
     (tmp_path / "course" / A).mkdir(parents=True)
     partial = exercises.student_copy(A, {"digit_counts": "def digit_counts(labels):\n    return torch.zeros(10)"})
     nbformat.write(partial, str(tmp_path / "course" / A / f"{A}.ipynb"))
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = labserver.free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), HOME=str(tmp_path),
                JUPYTER_CONFIG_PATH=str(config))
     server = subprocess.Popen(
@@ -111,3 +181,74 @@ def test_the_lab_validate_button_says_how_many_checks_passed_and_the_server_keep
     assert first_line.startswith("# 1 of 2 checks passed in ") and "this cell failed" in first_line, first_line
     error = failed[0]["error"]  # the check's own line, without a traceback through the checks' code
     assert error.count("\n") == 0 and "CheckFailed" in error and "expected dtype torch.int64" in error, error
+
+
+def _call(server, path, body=None, timeout=30):
+    request = urllib.request.Request(server.url + path, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": f"token {server.token}",
+                                              "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def _status(server, path, body=None) -> int:
+    try:
+        _call(server, path, body)
+    except urllib.error.HTTPError as error:
+        return error.code
+    return 200
+
+
+@pytest.mark.slow
+def test_the_course_validate_button_follows_progress_to_k_of_n(tmp_path):
+    """What the course's Validate button does, over HTTP, against the student lab as `make lab` starts it
+    (tests/labserver.py): POST course/validate, then poll course/validate/<id> until done."""
+    A = "00_getting_started"
+    checkout = labserver.fresh_checkout(tmp_path / "checkout")
+    server = labserver.start("student", checkout, tmp_path / "home")
+    try:
+        assert _status(server, "/course/validate", {"path": "../../etc/passwd"}) == 403
+        assert _status(server, "/course/validate", {"path": "no/such.ipynb"}) == 404
+        assert _status(server, "/course/validate", {}) == 400
+        assert _status(server, "/course/validate/0123abcd") == 404
+        anonymous = urllib.request.Request(server.url + "/course/validate", data=b'{"path": "x"}', method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(anonymous, timeout=10)
+        assert refused.value.code == 403
+
+        folder = checkout / "work" / A  # `make lab` made work/ from course/
+        nbformat.write(exercises.student_copy(A, root=checkout), str(folder / "solved.ipynb"))
+        wrong = {"digit_counts": "def digit_counts(labels):\n    return torch.zeros(10)"}
+        nbformat.write(exercises.student_copy(A, wrong, root=checkout), str(folder / "partial.ipynb"))
+
+        solved = _call(server, "/course/validate", {"path": f"{A}/solved.ipynb"})
+        assert _call(server, "/course/validate", {"path": f"{A}/solved.ipynb"})["id"] == solved["id"], "a second click joins"
+        partial = _call(server, "/course/validate", {"path": f"{A}/partial.ipynb"})
+        assert partial["id"] != solved["id"] and not solved["done"]
+        seen = {solved["id"]: [], partial["id"]: []}
+        states = {}
+        deadline = time.monotonic() + 600
+        while len(states) < 2:
+            assert time.monotonic() < deadline, seen
+            for run_id, progress in seen.items():
+                if run_id not in states:
+                    state = _call(server, f"/course/validate/{run_id}")
+                    progress.append((state["executed"], state["cells"]))
+                    if state["done"]:
+                        states[run_id] = state
+            time.sleep(0.3)
+    finally:
+        server.stop()
+
+    for run_id, progress in seen.items():
+        counts = [executed for executed, cells in progress if cells]
+        total = progress[-1][1]
+        assert total and counts == sorted(counts) and counts[-1] == total, progress  # rising, ending at the total
+        assert len(set(counts)) > 1, progress
+    good, bad = states[solved["id"]], states[partial["id"]]
+    assert good["answer"] == {"success": True, "value": {}}, good
+    assert good["summary"].startswith("2 of 2 checks passed in ") and good["tally"]["passed"] == 2, good
+    assert bad["summary"].startswith("1 of 2 checks passed in ") and bad["tally"]["checks"] == 2, bad
+    failed = bad["answer"]["value"]["failed"]
+    assert len(failed) == 1 and "digit_counts" in failed[0]["source"] and not failed[0]["source"].startswith("#")
+    assert "expected dtype torch.int64" in failed[0]["raw_error"], failed[0]
