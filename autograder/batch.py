@@ -48,8 +48,12 @@ class Grader:
             Workspace(template).prepare(self.assignments)
         return template
 
-    def main_workspace(self):
+    def main_workspace(self, template: Path):
         from .workspace import Workspace
+        if not (self.out / "gradebook.db").exists():
+            # A first run: the template already records every assignment (6 s of nbgrader saved).
+            shutil.copyfile(template / "gradebook.db", self.out / "gradebook.db")
+            shutil.copytree(template / "release", self.out / "release", dirs_exist_ok=True)
         ws = Workspace(self.out)
         with ws.gradebook() as gb:
             known = {a.name for a in gb.assignments}
@@ -77,7 +81,7 @@ class Grader:
         self.say(f"preparing the gradebook for {len(self.assignments)} assignments "
                  "(slow on a first run and after a master or the grader changed) ...")
         template = self.template()
-        main = self.main_workspace()
+        main = self.main_workspace(template)
         results: list[Result] = []
         tasks = []
         for (student, assignment), sub in sorted(intake.submissions.items()):

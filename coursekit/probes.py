@@ -113,9 +113,13 @@ def _where(frames) -> str:
     return ""
 
 
-def serve(payload_b64: str) -> None:
-    """Entry point the judge calls in the kernel: answer through one display message."""
+def serve() -> None:
+    """Entry point the judge calls in the kernel: the request is the binary buffer attached to the
+    execute request that runs this line (a payload written into the code would be parsed by IPython:
+    7 s for the 16 MB of images 06's hidden test sends); the answer goes out as one display message."""
     from IPython import get_ipython
     from IPython.display import publish_display_data
-    reply = respond(base64.b64decode(payload_b64), get_ipython().user_ns)
+    shell = get_ipython()
+    buffers = shell.kernel.get_parent("shell").get("buffers") or [b""]
+    reply = respond(bytes(buffers[0]), shell.user_ns)
     publish_display_data({MIME: base64.b64encode(reply).decode()})

@@ -70,8 +70,11 @@ except OSError:
 """
 
 ATEXIT_SLEEP = """
-import atexit, time
-atexit.register(time.sleep, 120)
+import atexit, os, time
+def _hold_the_grader():
+    os.write(2, b"ATEXIT HANDLER RAN\\n")  # the kernel's own stderr: the grader's log of it
+    time.sleep(120)
+atexit.register(_hold_the_grader)
 """
 
 FILL_DISKS = """
