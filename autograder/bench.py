@@ -283,10 +283,12 @@ def report(quick: bool, mnist, course, grading, setup) -> str:
                      f"{grading[key]:.1f} | {60 * n / grading[key]:.1f} | {base / grading[key]:.2f}× |")
     one = grading.get("ours, 1 worker")
     if one:
-        lines += ["", f"Executing the same notebooks alone takes {grading['execute alone']:.1f} s: our per-submission "
-                  f"overhead with one worker is {(one - grading['execute alone']) / n:.1f} s "
-                  f"({(one / grading['execute alone'] - 1):.0%} of execution), including the sandbox, the judge "
-                  "and the feedback pages (stock nbgrader writes none)."]
+        alone = grading["execute alone"]
+        per, share = (one - alone) / n, one / alone - 1
+        lines += ["", f"Executing the same notebooks alone takes {alone:.1f} s: " + (
+            f"our per-submission overhead with one worker is {per:.1f} s ({share:.0%} of execution)" if per >= 0 else
+            f"grading with one worker takes {-per:.1f} s less per submission ({share:.0%}; see How to read it, 3)")
+            + ", the sandbox, the judge and the feedback pages (stock nbgrader writes none) included."]
     if "prepare ours" in grading:
         lines += ["", f"Not in the rows: the one-time preparation of the gradebook before a first run (every master's "
                   f"cells recorded), {grading['prepare ours']:.1f} s for ours and {grading['prepare stock']:.1f} s for "

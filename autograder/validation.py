@@ -44,6 +44,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import secrets
 import sys
 import time
@@ -197,9 +198,26 @@ def process_failed(returncode) -> dict:
                                        "the Jupyter server's terminal shows why."}
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def learner_message(raw_error: str) -> str:
+    """A failed cell's error as the one line written for the learner (its traceback's last line); a released
+    stub's bare NotImplementedError says what it means, as the feedback pages do."""
+    from .preprocessors import NOT_WRITTEN_USED
+    lines = [line.strip() for line in ANSI.sub("", raw_error or "").splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    return f"NotImplementedError: {NOT_WRITTEN_USED}" if last.rstrip(":") == "NotImplementedError" else last
+
+
 def outcome(answer: dict, counts: Tally | None, seconds: float) -> dict:
-    """The course button's final answer: nbgrader's answer, the tally and the summary line (both None when
-    the notebook did not run through: a changed cell type, an error before the checks)."""
+    """The course button's final answer: nbgrader's answer (each failed cell with its one-line ``message``),
+    the tally and the summary line (both None when the notebook did not run through: a changed cell type,
+    an error before the checks)."""
+    value = answer.get("value")
+    if answer.get("success") and isinstance(value, dict):
+        failed = [dict(cell, message=learner_message(cell.get("raw_error", ""))) for cell in value.get("failed", [])]
+        answer = dict(answer, value=dict(value, failed=failed)) if failed else answer
     if counts is None:
         return {"answer": answer, "tally": None, "summary": None}
     return {"answer": answer, "tally": dict(asdict(counts), seconds=round(seconds, 1)),

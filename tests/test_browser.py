@@ -134,6 +134,9 @@ def test_student_lab(checkout, browser, tmp_path):
         assert re.match(r"0 of 2 checks passed in \d+ s; 1 written answer is still empty\.", result), result
         assert result.count("The following cell failed:") >= 2, result
         assert "to_fahrenheit" in result and "digit_counts" in result, result  # the failed test cells
+        # each failure is the one line written for the learner; the traceback stays folded under "Full error"
+        assert "an exercise this cell uses is not written yet" in result, result
+        assert "Traceback" not in result and "Full error" in result, result
 
         # answer both exercises and save: the workspace file changes, course/ does not
         _replace_source(page, "def to_fahrenheit", _answer("ex_fahrenheit"))

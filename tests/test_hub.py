@@ -257,6 +257,9 @@ def _browser_opens_the_fetched_notebook(room: Room, who: str, profile: Path) -> 
             heading.wait_for(timeout=60_000)
             assert heading.is_visible()
             page.screenshot(path=str(SHOTS / "hub-2-notebook.png"))
+            # one Validate button, the course's (progress, then "k of n checks passed"), not nbgrader's too
+            page.locator(".course-validate-button").wait_for(timeout=30_000)
+            assert page.locator(".jp-Toolbar-item").filter(has_text="Validate").count() == 1
             # nbgrader's menu offers the Assignment List and no Formgrader; the list shows what she fetched.
             page.locator(".lm-MenuBar-itemLabel").filter(has_text="Nbgrader").click(timeout=30_000)
             items = page.locator(".lm-Menu-itemLabel:visible").all_inner_texts()

@@ -20,6 +20,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from nbgrader import utils
 
 from autograder import REPO_ROOT, exercises, validation
+from autograder.preprocessors import NOT_WRITTEN_USED
 from autograder.validation import Run, Tally, outcome, summary, tally
 
 
@@ -95,6 +96,19 @@ def test_outcome_without_a_tally_keeps_nbgraders_answer():
     assert outcome(answer, None, 0) == {"answer": answer, "tally": None, "summary": None}
     partial = outcome({"success": True, "value": {"failed": []}}, Tally(8, 11, 1), 95.4)
     assert partial["summary"] == "8 of 11 checks passed in 95 s; 1 written answer is still empty."
+
+
+def test_each_failed_cell_comes_with_the_one_line_message_for_the_learner():
+    stub = "\n".join(["\x1b[0;31m----------\x1b[0m", "\x1b[0;31mNotImplementedError\x1b[0m  Traceback (most recent call last)",
+                      "Cell In[6], line 2", "----> 2 f = to_fahrenheit(c)", "\x1b[0;31mNotImplementedError\x1b[0m: "])
+    check = "\x1b[0;31mCheckFailed\x1b[0m: to_fahrenheit([0, 100, -40]): expected 212.0, got 100.0"
+    failed = [{"source": "a", "raw_error": stub}, {"source": "b", "raw_error": check},
+              {"source": "c", "raw_error": "You did not provide a response."}]
+    got = outcome({"success": True, "value": {"failed": failed}}, Tally(0, 2, 1), 3)["answer"]["value"]["failed"]
+    assert got[0]["message"] == f"NotImplementedError: {NOT_WRITTEN_USED}"
+    assert got[1]["message"] == "CheckFailed: to_fahrenheit([0, 100, -40]): expected 212.0, got 100.0"
+    assert got[2]["message"] == "You did not provide a response."
+    assert got[0]["raw_error"] == stub  # the whole error stays, folded in the dialog
 
 
 @pytest.mark.slow

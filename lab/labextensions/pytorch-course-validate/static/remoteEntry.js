@@ -185,8 +185,20 @@
       add('p', 'The following cell failed:');
       add('pre', cell.source);
       const error = errorText(cell);
-      if (error.trim()) {  // a written answer left blank fails without an error
-        add('pre', error, 'course-validate-error');
+      if (!error.trim()) {
+        continue;  // a written answer left blank fails without an error
+      }
+      // The one line written for the learner first and alone; the whole error folded below it.
+      add('pre', cell.message || error, 'course-validate-error');
+      if (cell.message && error.trim() !== cell.message) {
+        const details = add('details', '');
+        const summary = document.createElement('summary');
+        summary.textContent = 'Full error';
+        details.appendChild(summary);
+        const full = document.createElement('pre');
+        full.textContent = error;
+        full.style.whiteSpace = 'pre-wrap';
+        details.appendChild(full);
       }
     }
     if (!state.summary && !value.type_changed && !value.changed && !value.failed) {
