@@ -16,6 +16,7 @@ from autograder import lab
 
 STUDENT_HIDDEN = {"@jupyter/nbgrader:menu", "@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                   "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:assignment-list",
+                  "@jupyter/nbgrader:validate-assignment",  # the course's own Validate button replaces it
                   "@jupyterlab/apputils-extension:announcements"}
 # What a page would load from another host: scripts, styles, images and frames with an absolute http(s) or
 # protocol-relative address, CSS url() and @import. Links a reader may follow (<a href>) are fine.
