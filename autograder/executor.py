@@ -1,9 +1,7 @@
 """Executing notebooks: nbclient without the reply stall, and grading's execution with the judge.
 
-``PolledReplies`` fixes jupyter/nbclient#312: after a cell that displays an ipywidget, nbclient
-sometimes does not notice the kernel's ``execute_reply`` until the cell timeout, the kernel idle
-all along. Waiting on the channels in short slices instead of one long wait removes it. Every
-executor of the project (grading, ``make check``, the test suite) uses it.
+``CourseClient`` is nbclient's NotebookClient with ``PolledReplies`` (``autograder.polling``: the
+fix of jupyter/nbclient#312), for ``make check``, the test suite and the benchmarks.
 
 ``GradingExecute`` is nbgrader's Execute for grading: the kernel runs in the sandbox, test cells
 are not sent to the kernel but run by the judge (``autograder.judge``), which reaches the student's
@@ -12,7 +10,6 @@ a notebook time limit kills the sandbox; a dead kernel costs the cells after it,
 """
 from __future__ import annotations
 
-import asyncio
 import base64
 import threading
 from queue import Empty
@@ -20,7 +17,7 @@ from time import monotonic
 
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionComplete, CellTimeoutError, DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from nbformat.v4 import new_output
 from traitlets import Integer
@@ -28,56 +25,11 @@ from traitlets import Integer
 from coursekit.probes import MIME
 
 from . import cells
+from .polling import PolledReplies
 from .judge import KernelGone, StudentCodeError, judge_for
 from .sandbox import KERNEL_DIED, NOT_RUN, TIME_LIMIT, SandboxedKernelManager, kill_sandbox
 
 AFTER_HIDDEN = "output not kept: this cell ran after hidden tests, whose inputs the kernel had seen"
-
-
-class PolledReplies:
-    """Mixin for NotebookClient subclasses: wait for replies and outputs in short slices."""
-
-    poll_slice = 0.1  # seconds per wait on a kernel channel
-
-    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
-        deadline = None if timeout is None else monotonic() + timeout
-        while True:
-            try:
-                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=self.poll_slice))
-            except Empty:
-                if deadline is None or monotonic() < deadline:
-                    continue
-                task_poll_kernel_alive.cancel()
-                await self._async_check_alive()
-                msg = await self._async_handle_timeout(timeout, cell)
-                if msg is None:  # interrupted; give the kernel another period to answer
-                    deadline = monotonic() + timeout
-                    continue
-                msg["parent_header"] = {"msg_id": msg_id}
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            try:
-                await asyncio.wait_for(task_poll_output_msg, self.iopub_timeout)
-            except (asyncio.TimeoutError, Empty):
-                if self.raise_on_iopub_timeout:
-                    task_poll_kernel_alive.cancel()
-                    raise CellTimeoutError.error_from_timeout_and_cell(
-                        "Timeout waiting for IOPub output", self.iopub_timeout, cell) from None
-                self.log.warning("Timeout waiting for IOPub output")
-            task_poll_kernel_alive.cancel()
-            return msg
-
-    async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
-        while True:
-            try:
-                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=self.poll_slice))
-            except Empty:
-                continue
-            if msg["parent_header"].get("msg_id") == parent_msg_id:
-                try:
-                    self.process_message(msg, cell, cell_index)
-                except CellExecutionComplete:
-                    return
 
 
 class CourseClient(PolledReplies, NotebookClient):

@@ -63,6 +63,8 @@ from nbgrader.validator import Validator
 from tornado import web
 from traitlets import List
 
+from .polling import PolledReplies
+
 
 @dataclass
 class Tally:
@@ -95,9 +97,10 @@ def summary(counts: Tally, seconds: float) -> str:
     return text + "."
 
 
-class ProgressExecute(Execute):
-    """nbgrader's Execute that, when ``progress`` is set, writes one JSON line to it before the first
-    cell and after each executed code cell: ``{"executed": 3, "cells": 37}``."""
+class ProgressExecute(PolledReplies, Execute):
+    """nbgrader's Execute without the reply stall (``autograder.polling``: the course's widget cells would
+    otherwise hold a validation for the cell timeout at random) that, when ``progress`` is set, writes one
+    JSON line to it before the first cell and after each executed code cell: ``{"executed": 3, "cells": 37}``."""
 
     progress = None  # a text stream: the validation process's stdout, with --progress
 
@@ -179,11 +182,7 @@ def _post_in_a_separate_process(handlers):
             path = self.get_argument("path")
         except web.MissingArgumentError:
             path = self.get_json_body()["path"]
-        # The server's own working folder (where nbgrader_config.py was found) and the same root:
-        # the child does exactly what nbgrader's handler does, path checks included.
-        child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "autograder.validation", str(self.root_dir), str(path),
-            cwd=os.getcwd(), stdout=asyncio.subprocess.PIPE)
+        child = await _validation_process(str(self.root_dir), str(path))
         answer, _ = await child.communicate()
         if child.returncode != 0 or not answer.strip():
             answer = json.dumps(process_failed(child.returncode)).encode()
@@ -191,6 +190,14 @@ def _post_in_a_separate_process(handlers):
 
     post.course = True
     return post
+
+
+async def _validation_process(root_dir: str, path: str, *options: str, **kwargs):
+    """``python -m autograder.validation [options] ROOT PATH``, its answer on a pipe. It starts in the server's
+    own working folder (where nbgrader_config.py was found) with the same root, so it does exactly what
+    nbgrader's handler does, path checks included."""
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "autograder.validation", *options, root_dir,
+                                                path, cwd=os.getcwd(), stdout=asyncio.subprocess.PIPE, **kwargs)
 
 
 def process_failed(returncode) -> dict:
@@ -279,10 +286,7 @@ class Run:
 async def _follow(run: Run, root_dir: str) -> None:
     child = None
     try:
-        # As _post_in_a_separate_process: the server's working folder (nbgrader_config.py) and root.
-        child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "autograder.validation", "--progress", root_dir, run.path,
-            cwd=os.getcwd(), stdout=asyncio.subprocess.PIPE, limit=ANSWER_LIMIT)
+        child = await _validation_process(root_dir, run.path, "--progress", limit=ANSWER_LIMIT)
         async for line in child.stdout:
             run.feed(line)
         await child.wait()

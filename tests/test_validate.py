@@ -21,7 +21,8 @@ from nbgrader import utils
 
 from autograder import REPO_ROOT, exercises, validation
 from autograder.preprocessors import NOT_WRITTEN_USED
-from autograder.validation import Run, Tally, outcome, summary, tally
+from autograder.polling import PolledReplies
+from autograder.validation import ProgressExecute, Run, Tally, outcome, summary, tally
 
 
 def _graded(cell, grade_id, points, solution=False):
@@ -96,6 +97,11 @@ def test_outcome_without_a_tally_keeps_nbgraders_answer():
     assert outcome(answer, None, 0) == {"answer": answer, "tally": None, "summary": None}
     partial = outcome({"success": True, "value": {"failed": []}}, Tally(8, 11, 1), 95.4)
     assert partial["summary"] == "8 of 11 checks passed in 95 s; 1 written answer is still empty."
+
+
+def test_validation_executes_without_the_reply_stall():
+    """Validate runs the course's widget cells too: its executor waits in short slices like every other one."""
+    assert issubclass(ProgressExecute, PolledReplies)
 
 
 def test_each_failed_cell_comes_with_the_one_line_message_for_the_learner():
