@@ -4,13 +4,16 @@ Points come from here alone. For each test cell the judge executes, in its own p
 master's setup and context cells and then the master's test cell (never the submission's copy).
 Every name the test takes from an answer cell is a stand-in (``Remote``): calling it sends the
 arguments as plain data (``coursekit.wire``) to the student's kernel through a ``transport``, and
-what comes back is plain data again: the result, and what became of the arguments (values, grad),
-which the judge copies into its own objects so "was the input modified" checks still work. Probe
-functions marked ``@student_side`` run in the kernel the same way (see ``coursekit.probes``).
+what comes back is plain data again: the result, and what became of the arguments (values, grad).
+That report is kept apart: the judge's own objects are never written to, so every expected value
+a test computes, before or after the call, comes from data the judge made; a test that checks what
+the student's code did to an argument asks for it explicitly with ``after(x)``. Probe functions
+marked ``@student_side`` run in the kernel the same way (see ``coursekit.probes``), with the real
+builtins, the course's imports and only the answer names they use as their globals.
 
-The safety argument in one sentence: the checks, the expected values and the hidden tests' code
-live only in this process, and the student's process can only send bytes that decode to numbers,
-strings and tensors, so to pass a check it has to send the right values.
+The safety argument in one sentence: every value a check compares against is computed here from
+data the judge created and never handed out, and the student's process can only send bytes that
+decode to numbers, strings and tensors, which are evidence to check, never an input to a reference.
 
 Transports: ``InProcess`` (a namespace in this process, every value round-tripped through the
 wire format: the fast path of the catalogues and unit tests) and the grader's kernel transport
@@ -62,25 +65,15 @@ HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 MESSAGE_LIMIT = 600
 
 
-def answer_names(nb) -> set[str]:
-    """Top-level names the answer cells define: what a test cell takes from the student."""
+def answer_names(nb, kinds=(cells.ANSWER,)) -> set[str]:
+    """Top-level names the answer cells (or cells of ``kinds``) define: what a test cell takes from the student."""
     names: set[str] = set()
     for cell in nb.cells:
-        if cells.kind(cell) != cells.ANSWER or cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    for leaf in ast.walk(target):
-                        if isinstance(leaf, ast.Name):
-                            names.add(leaf.id)
+        if cells.kind(cell) in kinds and cell.cell_type == "code":
+            try:
+                names |= _defined(cell.source)
+            except SyntaxError:
+                continue
     return names
 
 
@@ -120,8 +113,14 @@ class Judge:
         book = load(Path(master))
         self.setup, self.context = book.setup, book.context
         self.student_names = answer_names(nb)
+        # What a probe may take from the student's namespace: names the notebook's own cells define
+        # (answers, context helpers, ``final_model = train_final_model()``), never a student's ``len``.
+        self.notebook_names = answer_names(nb, (cells.ANSWER, cells.LOCKED, cells.OTHER))
         self.tests = {cells.grade_id(c): c.source for c in nb.cells if cells.kind(c) == cells.TEST}
+        self.prelude = _imports_of(self.setup)
+        self._prelude_names = _defined(self.prelude)
         self._transport = None
+        self._afters: dict[int, tuple[Any, Any]] = {}
         self._source = ""
         self._label = ""
 
@@ -135,6 +134,7 @@ class Judge:
             return Verdict(grade_id, False, f"{grade_id} is not a test of this assignment")
         namespace = self._fresh_namespace()
         self._transport, self._source, self._label = transport, source, f"<{grade_id}>"
+        self._afters = {}
         probes._judge = self
         try:
             with _quiet():
@@ -147,6 +147,7 @@ class Judge:
         finally:
             probes._judge = None
             self._transport = None
+            self._afters = {}
         return Verdict(grade_id, True)
 
     def _fresh_namespace(self) -> dict:
@@ -200,15 +201,24 @@ class Judge:
         if type(after_args) is not list or len(after_args) != len(args) or type(after_kwargs) is not dict \
                 or set(after_kwargs) != set(kwargs) or type(result) is not bytes:
             raise StudentCodeError(f"{what}: the kernel's answer was not understood")
-        for original, after in zip(args, after_args):
-            _copy_back(original, after, what)
+        # The kernel's account of its arguments is kept beside the judge's objects, never written into
+        # them: a reference computed from ``x`` after the call still sees the judge's own ``x``.
+        for original, reported in zip(args, after_args):
+            _pair_afters(original, reported, self._afters)
         for key, original in kwargs.items():
-            _copy_back(original, after_kwargs[key], what)
+            _pair_afters(original, after_kwargs[key], self._afters)
         try:
             value = wire.decode(result, device_map=_device_map)
         except wire.WireError as error:
             raise StudentCodeError(f"{what}: the result was not understood ({error})") from None
-        return _resolve_refs(value, args, kwargs)
+        # ``return x`` comes back as the reported state of x, a value of the kernel's: never the judge's x.
+        return _resolve_refs(value, after_args, after_kwargs)
+
+    def after(self, value: Any) -> Any:
+        """What the student's code reported it left in ``value``, an argument of an earlier call of this
+        test (the latest call that passed it); ``value`` itself when it was never passed."""
+        pair = self._afters.get(id(value))
+        return pair[1] if pair is not None and pair[0] is value else value
 
     def remote_probe(self, function):
         """``@student_side`` inside a test the judge runs: the function will run in the kernel."""
@@ -219,7 +229,8 @@ class Judge:
             raise AuthoringError(f"probe {function.__name__} uses {', '.join(code.co_freevars)} from the "
                                  "enclosing function; pass it as an argument")
         source = _function_source(self._source, code.co_firstlineno, function.__name__)
-        return Probe(self, function.__name__, source)
+        student = sorted((_free_names(source) & self.notebook_names) - self._prelude_names)
+        return Probe(self, function.__name__, source, student)
 
 
 @functools.lru_cache(maxsize=16)
@@ -252,11 +263,16 @@ class Remote:
 
 
 class Probe:
-    def __init__(self, judge: Judge, name: str, source: str):
-        self._judge, self.__name__, self._source = judge, name, source
+    """A ``@student_side`` function of a test; in the kernel its globals are the real builtins, the
+    setup cell's imports (``Judge.prelude``) and the notebook's names it uses (``student``), never the
+    rest of the student's namespace (a student's ``len`` or ``float`` cannot reach it)."""
+
+    def __init__(self, judge: Judge, name: str, source: str, student: list[str]):
+        self._judge, self.__name__, self._source, self._student = judge, name, source, student
 
     def __call__(self, *args, **kwargs):
-        request = {"op": "probe", "name": self.__name__, "source": self._source}
+        request = {"op": "probe", "name": self.__name__, "source": self._source,
+                   "prelude": self._judge.prelude, "student": self._student}
         return self._judge.call(request, args, kwargs, _probe_label(self.__name__))
 
 
@@ -288,49 +304,37 @@ def _device_map(device: str) -> torch.device:
     return target
 
 
-def _copy_back(original: Any, after: Any, what: str) -> None:
-    """Make the judge's argument look as the student's code left its copy."""
-    if isinstance(original, torch.Tensor):
-        if not isinstance(after, torch.Tensor) or after.shape != original.shape or after.dtype != original.dtype:
-            raise StudentCodeError(f"{what} changed the shape or dtype of an argument in place")
-        with torch.no_grad():
-            if not torch.equal(original, after.to(original.device)):
-                original.copy_(after)
-        if original.is_leaf:
-            if after.requires_grad != original.requires_grad and original.dtype.is_floating_point:
-                original.requires_grad_(after.requires_grad)
-            original.grad = None if after.grad is None else after.grad.to(original.device)
-    elif isinstance(original, np.ndarray):
-        if type(after) is not np.ndarray or after.shape != original.shape or after.dtype != original.dtype:
-            raise StudentCodeError(f"{what} changed the shape or dtype of an array argument in place")
-        if original.flags.writeable and not np.array_equal(original, after, equal_nan=True):
-            np.copyto(original, after)
-    elif isinstance(original, torch.Generator):
-        if type(after) is not torch.Generator:
-            raise StudentCodeError(f"{what}: the kernel's answer was not understood")
-        original.set_state(after.get_state())
-    elif isinstance(original, (list, tuple)):
-        if type(after) is not type(original) and not (isinstance(original, tuple) and type(after) is tuple):
-            raise StudentCodeError(f"{what} replaced a list argument with something else")
-        if len(after) != len(original):
-            if isinstance(original, list):
-                original[:] = after  # appended to or removed from the list: take its new contents
-                return
-            raise StudentCodeError(f"{what}: the kernel's answer was not understood")
-        for a, b in zip(original, after):
-            _copy_back(a, b, what)
-    elif isinstance(original, dict):
-        if type(after) is not dict:
-            raise StudentCodeError(f"{what}: the kernel's answer was not understood")
-        for key in list(original):
-            if key in after:
-                _copy_back(original[key], after[key], what)
-        if set(after) != set(original):
-            original.clear()
-            original.update(after)
+def _imports_of(setup: str) -> str:
+    """The setup cell's import statements: the course's names a probe may use, without the rest of
+    the setup cell (seeding, printing)."""
+    tree = ast.parse(setup)
+    return "".join(ast.unparse(node) + "\n" for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
-def _resolve_refs(value: Any, args: tuple, kwargs: dict) -> Any:
+def _defined(source: str) -> set[str]:
+    table = symtable.symtable(source, "<prelude>", "exec")
+    return {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+
+
+_TRACKED = (torch.Tensor, np.ndarray, torch.Generator, list, tuple, dict)
+
+
+def _pair_afters(original: Any, reported: Any, table: dict) -> None:
+    """Pair each of the judge's argument objects (and the tensors inside its lists and dicts) with the
+    kernel's report of it, by identity; the judge's object is kept alive with its pair."""
+    if not isinstance(original, _TRACKED):
+        return
+    table[id(original)] = (original, reported)
+    if isinstance(original, (list, tuple)) and isinstance(reported, (list, tuple)) and len(reported) == len(original):
+        for a, b in zip(original, reported):
+            _pair_afters(a, b, table)
+    elif isinstance(original, dict) and type(reported) is dict:
+        for key, a in original.items():
+            if key in reported:
+                _pair_afters(a, reported[key], table)
+
+
+def _resolve_refs(value: Any, args: list, kwargs: dict) -> Any:
     if isinstance(value, wire.Ref):
         key = value.index
         if type(key) is int and 0 <= key < len(args):

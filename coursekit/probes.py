@@ -17,6 +17,16 @@ a call with plain data (build a module, run backward, hand over a function) puts
 Everywhere else (the student's own kernel, ``make check``, the catalogues) ``student_side`` does
 nothing and test cells run as plain Python. A probe only calls the student's code and reports
 what it saw: reference values are computed outside probes, where the student cannot see them.
+At grading a probe's globals are the real builtins, the setup cell's imports and the notebook's
+names the probe uses (answers, context helpers): nothing else of the student's namespace.
+
+The judge never writes what the kernel reports into its own objects. A test that checks what the
+student's code did to an argument (modified it in place, gave it a ``.grad``) reads ``after(x)``;
+``x`` itself stays as the test made it, so references computed from it are the judge's own::
+
+    before = x.clone()
+    y = standardise(x)
+    expect_close(after(x), before, name="the input after standardise")
 
 ``serve`` is the kernel's side of the exchange. It runs in the student's process, so anything it
 returns is only data the judge checks; it decides nothing.
@@ -24,6 +34,7 @@ returns is only data the judge checks; it decides nothing.
 from __future__ import annotations
 
 import base64
+import builtins
 import textwrap
 import traceback
 from typing import Any, Callable
@@ -43,6 +54,16 @@ def student_side(function: Callable) -> Callable:
     return function
 
 
+def after(value: Any) -> Any:
+    """``value`` as the student's code left it, for an argument a test passed to it.
+
+    In the student's kernel that is ``value`` itself (changed in place, if the code did so); in the
+    judge it is the kernel's report, kept apart from the judge's own ``value``."""
+    if _judge is not None:
+        return _judge.after(value)
+    return value
+
+
 # ------------------------------------------------------------------------------ the kernel's side
 
 def handle(request: dict, namespace: dict) -> dict:
@@ -53,7 +74,7 @@ def handle(request: dict, namespace: dict) -> dict:
     if op == "call":
         target = _resolve(namespace, request["path"])
     elif op == "probe":
-        scope = dict(namespace)  # the student's names are visible; the probe does not pollute them
+        scope = _probe_scope(request, namespace)
         exec(compile(textwrap.dedent(request["source"]), f"<probe {request['name']}>", "exec"), scope)
         target = scope[request["name"]]
     else:
@@ -63,6 +84,17 @@ def handle(request: dict, namespace: dict) -> dict:
     # The result may be one of the arguments (``return x`` after an in-place update): say which.
     refs = {id(a): i for i, a in enumerate(args)} | {id(v): k for k, v in kwargs.items()}
     return {"result": wire.encode(result, refs=refs), "args": args, "kwargs": kwargs}
+
+
+def _probe_scope(request: dict, namespace: dict) -> dict:
+    """Instructor code's globals: real builtins, the setup cell's imports (sent by the judge), then
+    only the notebook's names the probe uses, taken from the student's namespace by name."""
+    scope: dict = {"__builtins__": builtins, "__name__": "__probe__"}
+    exec(compile(str(request.get("prelude", "")), "<course imports>", "exec"), scope)
+    for name in request.get("student", []):
+        if type(name) is str and name in namespace:
+            scope[name] = namespace[name]
+    return scope
 
 
 def _resolve(namespace: dict, path: str) -> Any:

@@ -92,10 +92,77 @@ def test_a_right_answer_passes_and_a_wrong_one_fails_with_the_learners_message()
     assert not wrong.passed and "to_fahrenheit([0, 100, -40])" in wrong.message
 
 
-def test_in_place_changes_come_back_to_the_judges_arguments():
+def test_in_place_changes_are_seen_through_after():
     judge = Judge(master_path(A))
     verdict = judge.run_test("test_fahrenheit", _student("def to_fahrenheit(c):\n    c.mul_(1.8).add_(32)\n    return c"))
     assert not verdict.passed and "the input after the call" in verdict.message
+
+
+class _Scripted:
+    """A kernel that answers every call with what ``answer(request)`` builds, as plain data."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def request(self, payload: bytes) -> bytes:
+        request = wire.decode(payload)
+        if request["op"] == "lookup":
+            return wire.encode({"names": {n: {"kind": "callable"} for n in request["names"]}})
+        return wire.encode(self.answer(request))
+
+
+def _run(test_source: str, answer) -> "judge_module.Verdict":
+    judge = Judge(master_path(A))
+    judge.student_names = judge.student_names | {"f"}
+    judge.tests["test_x"] = test_source
+    return judge.run_test("test_x", _Scripted(answer))
+
+
+def test_the_kernels_report_of_its_arguments_never_reaches_the_judges_objects():
+    # The kernel says it filled x with NaN and answers NaN: the old copy-back turned the reference
+    # x * 2 into NaN too, and NaN == NaN passed. The judge's x must stay the judge's.
+    def poison(request):
+        x = request["args"][0]
+        nan = torch.full_like(x, float("nan"))
+        return {"result": wire.encode(nan), "args": [nan], "kwargs": {}}
+    verdict = _run("x = torch.arange(4.0)\nexpect_close(f(x), x * 2, name='f(x)')", poison)
+    assert not verdict.passed and "f(x)" in verdict.message
+    ok = _run("from coursekit.probes import after\nx = torch.arange(4.0)\nview = x.view(2, 2)\nf(x)\n"
+              "assert torch.equal(x, torch.arange(4.0)) and torch.equal(view, torch.arange(4.0).view(2, 2))\n"
+              "assert torch.isnan(after(x)).all() and after(x) is not x", poison)
+    assert ok.passed, ok.message
+
+
+def test_an_answer_that_refers_to_an_argument_is_the_kernels_report_not_the_judges_object():
+    def echo(request):  # ``return x``, untouched: a Ref to argument 0, reported unchanged
+        return {"result": wire.encode(request["args"][0], refs={id(request["args"][0]): 0}),
+                "args": request["args"], "kwargs": {}}
+    verdict = _run("from coursekit.probes import after\nx = torch.ones(3)\ny = f(x)\n"
+                   "assert y is not x and y is after(x) and torch.equal(y, x)", echo)
+    assert verdict.passed, verdict.message
+    # A fixed point cannot be steered: the kernel reports x changed and answers with it; the
+    # reference still comes from the judge's own x.
+    def steer(request):
+        moved = torch.zeros_like(request["args"][0])
+        return {"result": wire.encode(moved, refs={id(moved): 0}), "args": [moved], "kwargs": {}}
+    verdict = _run("x = torch.ones(3)\nexpect_close(f(x), x.exp(), name='f(x)')", steer)
+    assert not verdict.passed
+
+
+def test_a_probe_sees_real_builtins_and_the_course_imports_not_the_students_names():
+    judge = Judge(master_path(A))
+    judge.tests["test_probe"] = ("from coursekit.probes import student_side\n"
+                                 "@student_side\ndef _p(x):\n    return len(x), float(sorted([2, 1])[0]), "
+                                 "type(torch).__name__, to_fahrenheit(x)\n"
+                                 "n, one, kind, out = _p(torch.zeros(3))\n"
+                                 "assert n == 3 and one == 1.0 and kind == 'module', (n, one, kind)\n"
+                                 "expect_close(out, torch.full((3,), 32.0), name='probe')")
+    honest = judge.run_test("test_probe", _student("def to_fahrenheit(c):\n    return c * 1.8 + 32"))
+    assert honest.passed, honest.message
+    shadowed = ("len = lambda x: 0\nfloat = lambda x: 7.0\nsorted = lambda x: [5]\ntorch = None\n"
+                "def to_fahrenheit(c):\n    return c * 1.8 + 32")
+    verdict = judge.run_test("test_probe", _student(shadowed))
+    assert verdict.passed, verdict.message  # the student's len, float, sorted and torch never reached the probe
 
 
 def test_a_blank_answer_says_what_to_do_and_a_missing_name_says_so():
