@@ -19,8 +19,17 @@ from autograder.judge import HIDDEN_BEGIN, InProcess, judge_for
 from autograder.release import assignments
 from tests.attacks.hostile import ATTACKS, Hostile
 
-# Test cells a hostile kernel may pass, with the reason. Empty: none may.
-EXCEPTIONS: dict[tuple[str, str, str], str] = {}
+# Test cells some hostile kernels may pass, and why. The replaying kernels copy the master's bools,
+# strings and Python ints, which are observations in most tests; in these exercises they are the
+# answer itself, so copying them for the hidden inputs means knowing the answers: no forgery.
+_REPLAYING = {"replay", "degenerate", "visible"}
+EXCEPTIONS: dict[tuple[str, str], tuple[set[str], str]] = {
+    ("03_custom_functions", "check_gradients"): (_REPLAYING, "the answer is a bool (does gradcheck pass?)"),
+    ("04_nn", "conv_output_size"): (_REPLAYING, "the answer is a Python int (an output size)"),
+    ("04_nn", "count_trainable"): (_REPLAYING | {"echo", "constant"},
+                                   "the answer is a Python int (a count); its probe takes no arguments to echo"),
+    ("04_nn", "captured_calls"): (_REPLAYING, "the answer is a list of module names"),
+}
 
 
 def _namespace(book, name: str) -> dict:
@@ -62,7 +71,7 @@ def test_no_hostile_kernel_scores_on_a_test_cell_with_hidden_tests(assignment, n
     passed = []
     for attack in ATTACKS:
         verdict = judge.run_test(grade_id, Hostile(attack, namespace, visible=recorder.seen))
-        if verdict.passed and (assignment, name, attack) not in EXCEPTIONS:
+        if verdict.passed and attack not in EXCEPTIONS.get((assignment, name), (set(), ""))[0]:
             passed.append(attack)
     assert not passed, f"{assignment} {grade_id} gives its points to hostile kernels: {', '.join(passed)}"
 
