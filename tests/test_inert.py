@@ -134,5 +134,55 @@ def test_clean_html_keeps_what_markdown_makes():
             '<img alt="a" src="data:image/png;base64,iVBO"></p><details><summary>Hint</summary>use <br>it</details>'
             '<table><thead><tr><th colspan="2">h</th></tr></thead></table>')
     assert clean_html(kept) == kept
-    assert clean_html('<a href="javascript:alert(1)">x</a><img src="/logout"/>') == "<a>x</a><img/>"
+    assert clean_html('<a href="javascript:alert(1)">x</a><img src="/logout"/>') == "<a>x</a><img>"
     assert clean_html('<p onclick="x()" style="color:red">t</p>') == "<p>t</p>"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium) or set COURSE_CHROMIUM")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_FLAGS, viewport={"width": 1200, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def _open(page, url: str, shot: str) -> None:
+    """Open ``url``, wait for MathJax to typeset the written answer's maths, see that no payload ran and the plot shows."""
+    page.goto(url)
+    page.wait_for_load_state("load")
+    page.locator(".MathJax_Display").first.wait_for(timeout=60_000)  # the written answer's display maths
+    page.locator(".MathJax").nth(1).wait_for(timeout=10_000)  # and the markdown cell's inline maths
+    page.wait_for_timeout(500)  # time for a late handler (a failed image's onerror) to fire
+    page.screenshot(path=str(SHOTS / f"{shot}.png"))
+    ran = page.evaluate("Object.keys(window).filter(k => k.startsWith('pwned'))")
+    assert ran == [], f"payloads ran: {ran}"
+    assert "pwned" not in page.title(), page.title()
+    plot = page.locator('img[src^="data:image/png"]').first
+    assert plot.evaluate("img => img.complete && img.naturalWidth > 0"), "the student's plot is shown"
+
+
+@pytest.mark.browser
+def test_no_payload_runs_in_chromium(course, browser, tmp_path):
+    """(a) the feedback page as the Jupyter server serves it, (b) Formgrader's page of the submission."""
+    checkout, notebook_id = course
+    server = labserver.start("instructor", checkout, tmp_path / "home")
+    page = browser.new_page()
+    blocked = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
+    try:
+        _open(page, f"{server.url}/files/{FEEDBACK}?token={server.token}", "inert-feedback")
+        assert not [b for b in blocked if "MathJax" in b or "jupyter_server_mathjax" in b], blocked
+        _open(page, f"{server.url}/formgrader/submissions/{notebook_id}/?token={server.token}", "inert-formgrader")
+        # Formgrader's own scripts still work on the page: its grading form is there
+        page.locator(".score, .comment").first.wait_for(timeout=10_000)
+    finally:
+        page.close()
+        server.stop()

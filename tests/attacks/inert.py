@@ -24,7 +24,7 @@ MATHS = r"$$\frac{\partial L}{\partial w} = 2(w - 1)$$"
 
 def js(name: str) -> str:
     """The payload's code: the mark a test looks for."""
-    return f"window.pwned_{name}=1;document.title='pwned {name}'"
+    return f"window.pwned_{name}=1;document.title='pwned_{name}'"  # no spaces: it also fits unquoted
 
 
 def plot_png() -> str:
