@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import threading
 from functools import lru_cache
 
 import bleach
@@ -53,14 +54,23 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     return (tag in ("td", "th") and name in _SPANS and value.isdigit()) or (tag == "ol" and name == "start")
 
 
-_CLEANER = bleach.Cleaner(tags=_TAGS, attributes=_allowed_attribute, protocols={"http", "https", "mailto", "data"},
-                          strip=False, strip_comments=True)
+_CLEANERS = threading.local()  # a bleach Cleaner is not thread-safe: one per thread
 
 
-@lru_cache(maxsize=4096)  # the same highlighted setup and test cells come back in every submission
+def _clean(html: str) -> str:
+    if not hasattr(_CLEANERS, "cleaner"):
+        _CLEANERS.cleaner = bleach.Cleaner(tags=_TAGS, attributes=_allowed_attribute, strip=False,
+                                           protocols={"http", "https", "mailto", "data"}, strip_comments=True)
+    return _CLEANERS.cleaner.clean(html)
+
+
+_clean_small = lru_cache(maxsize=1024)(_clean)  # the same highlighted setup and test cells, in every submission
+
+
 def clean_html(html) -> str:
     """The course's ``clean_html`` filter (nbconvert's allows too little for markdown: no paragraphs, images)."""
-    return _CLEANER.clean(html.decode() if isinstance(html, bytes) else str(html))
+    html = html.decode() if isinstance(html, bytes) else str(html)
+    return _clean_small(html) if len(html) < 32_768 else _clean(html)
 
 
 @lru_cache(maxsize=1)

@@ -6,16 +6,16 @@ text/html, text/markdown, SVG and JavaScript outputs, in image metadata and in w
 """
 from __future__ import annotations
 
-import json
+import csv
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import nbformat
 import pytest
 
 import labserver
-import nbformat
-
+from autograder import sandbox
 from autograder.config import make_config
 from labserver import CHROMIUM, CHROMIUM_FLAGS, SHOTS
 from tests.attacks import inert
@@ -126,6 +126,31 @@ def test_formgrader_page_is_inert(payloads):
         copy.deepcopy(payloads), resources=resources)
     found = assert_inert(page)
     assert _png_shown(found, _png(payloads)) and inert.MATHS in page
+
+
+def test_the_submission_carries_every_payload(payloads):
+    text = nbformat.writes(payloads)
+    assert all(f"window.pwned_{name}=1" in text for name in inert.PAYLOADS)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap is not installed: `make sandbox` installs it as root")
+def test_graded_payloads_stay_inert(tmp_path, payloads):
+    """Graded for real (sandboxed kernel, judge, nbgrader): the kernel's own displays keep every payload in
+    the graded notebook, the score is the answers' own, and the feedback page is inert."""
+    from autograder.grade import Grader
+    submissions = tmp_path / "submissions" / STUDENT
+    submissions.mkdir(parents=True)
+    inert.write(submissions / f"{A}.ipynb")
+    (result,) = Grader(tmp_path / "grading", workers=1, progress=False).run(tmp_path / "submissions")
+    with open(tmp_path / "grading" / "grades.csv", newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    got = (float(row[f"{A}:test_fahrenheit"]), float(row[f"{A}:test_digit_counts"]), row[f"{A} status"])
+    assert got == inert.CASES["script-payloads"][1:], (got, result.message)
+    graded = (tmp_path / "grading" / "autograded" / STUDENT / A / f"{A}.ipynb").read_text()
+    assert all(f"pwned_{name}" in graded for name in ("html_script", "svg_onload", "javascript", "png_width"))
+    found = assert_inert((tmp_path / "grading" / FEEDBACK.removeprefix("grading/")).read_text())
+    assert _png_shown(found, _png(payloads)), "the plot the kernel displayed is shown"
 
 
 def test_clean_html_keeps_what_markdown_makes():

@@ -86,3 +86,7 @@ def payload_notebook() -> nbformat.NotebookNode:
 def write(path, ctx=None):
     """Builder in the catalogue's form (tests/attacks/catalogue.py)."""
     nbformat.write(payload_notebook(), str(path))
+
+
+# In the catalogue's form, for a batch next to honest students: the payloads do not change the score.
+CASES = {"script-payloads": (write, 2, 2, "graded")}
