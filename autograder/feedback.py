@@ -111,11 +111,12 @@ class KeepInert(Preprocessor):
 
 
 def content_security_policy(scripts: list[str]) -> str:
-    """The feedback page's policy: only the given inline scripts run (by hash), and what they load; images
-    only from data: URLs; styles inline (nbconvert's CSS, MathJax's); nothing is sent anywhere."""
+    """The feedback page's policy: only the given inline scripts run (by hash), and what they load (browsers
+    that know 'strict-dynamic' then ignore 'self', older ones need it); images only from data: URLs; styles
+    inline (nbconvert's CSS, MathJax's); nothing is sent anywhere."""
     hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
                       for s in scripts)
-    return (f"default-src 'none'; script-src {hashes} 'strict-dynamic'; style-src 'self' 'unsafe-inline'; "
+    return (f"default-src 'none'; script-src {hashes} 'strict-dynamic' 'self'; style-src 'self' 'unsafe-inline'; "
             "img-src data:; font-src 'self' data:; base-uri 'none'; form-action 'none'")
 
 
