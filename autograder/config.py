@@ -88,6 +88,13 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     import nbgrader
     formgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
     c.HTMLExporter.extra_template_basedirs = [str(formgrader_templates), str(REPO_ROOT / "lab" / "nbconvert" / "templates")]
+    # What a student wrote is inert on every page nbconvert renders with this configuration: the feedback
+    # pages and Formgrader's view of a submission, whose plain HTMLExporter reads it (autograder/feedback.py).
+    c.HTMLExporter.sanitize_html = True  # nbconvert's templates then emit no JavaScript output, widget or widget state
+    c.HTMLExporter.skip_svg_encoding = False  # SVG only as <img src="data:...">, where it cannot run script
+    c.HTMLExporter.filters = {"clean_html": "autograder.feedback.clean_html",
+                              "markdown2html": "autograder.feedback.markdown2html"}
+    c.HTMLExporter.preprocessors = ["autograder.feedback.KeepInert"]
     return c
 
 

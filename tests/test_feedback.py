@@ -43,3 +43,14 @@ def test_second_page_reuses_highlighting_and_compiled_templates():
     feedback.FeedbackExporter(template_name="lab").from_notebook_node(nb)  # a new exporter, as nbgrader makes
     assert feedback._highlighted.cache_info().hits >= hits + 2
     assert compiled and len(feedback._CompiledOnce.store) == compiled
+
+
+def test_course_configuration_keeps_an_honest_page():
+    """With the course's sanitising (autograder/config.py), an honest notebook reads the same: text, maths, plot."""
+    from autograder.config import make_config
+    nb = _notebook()
+    ours, _ = feedback.FeedbackExporter(config=make_config(), template_name="lab").from_notebook_node(nb)
+    stock, _ = HTMLExporter(template_name="lab").from_notebook_node(_notebook())
+    assert _text(ours) == _text(stock) and "$x^2$" in ours
+    assert f'src="data:image/png;base64,{PIXEL}"' in ours
+    assert 'http-equiv="Content-Security-Policy"' in ours
