@@ -2,7 +2,8 @@
 did not earn, nothing it leaves behind reaches the host, the hidden tests or the rest of the batch.
 
 One batch holds the general catalogue (tests/attacks/catalogue.py), the attacks on the verdict
-(verdict.py, issue 14) and on the boundary (boundary.py, issue 15), next to honest students.
+(verdict.py, issue 14), on the boundary (boundary.py, issue 15) and on the judge's data channel
+(reports.py, issue 24), next to honest students.
 Every target is a canary or decoy under the test's temporary folder. Needs the bubblewrap sandbox.
 """
 import csv
@@ -15,12 +16,12 @@ import pytest
 
 from autograder import sandbox
 from autograder.grade import Grader
-from tests.attacks import boundary, catalogue, verdict
+from tests.attacks import boundary, catalogue, reports, verdict
 from tests.attacks.catalogue import A
 
 pytestmark = pytest.mark.slow
 
-CASES = {**catalogue.CASES, **verdict.CASES, **boundary.CASES}
+CASES = {**catalogue.CASES, **verdict.CASES, **boundary.CASES, **reports.CASES}
 DISK_BOUND = 100 * 2**20  # what grading/ may hold after this batch of ~50 submissions
 CELL_LIMIT, NOTEBOOK_LIMIT = catalogue.CELL_LIMIT, catalogue.NOTEBOOK_LIMIT
 
