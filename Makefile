@@ -100,7 +100,13 @@ bench: setup sandbox ## Benchmarks side by side, written to docs/BENCHMARKS.md (
 # The workshop hub (hub/, README "For workshop hosts"): JupyterHub with a server and a system user per
 # attendee, nbgrader's exchange, Formgrader for the instructor. The proxy comes from npm, pinned by the lock file.
 HUB_PROXY := hub/node_modules/.bin/configurable-http-proxy
-.PHONY: hub hub-deps hub-grade
+.PHONY: hub hub-deps hub-grade hub-secrets
+
+# A password given as `make hub HUB_PASSWORD=...` sits in make's command line, which `ps` shows every
+# attendee for as long as the hub runs: refuse it before anything starts.
+ifneq ($(filter command line,$(origin HUB_PASSWORD) $(origin HUB_ADMIN_PASSWORD)),)
+$(error the hub's passwords do not go on the command line, where every attendee can read them with ps. Run `make hub-secrets` (it asks for them and keeps them in hub/state/secrets, readable by root only), then `sudo make hub`)
+endif
 
 hub-deps: $(STAMP) $(HUB_PROXY) ## Install the workshop hub's proxy (configurable-http-proxy from npm into hub/node_modules)
 
@@ -111,7 +117,16 @@ $(HUB_PROXY): hub/package.json hub/package-lock.json
 	cd hub && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-hub: setup hub-deps ## Serve a workshop room (as root): make hub HUB_PASSWORD=<room password> HUB_ADMIN_PASSWORD=<32+ chars>
+hub-secrets: ## Ask for the room's and the instructor's passwords; keep them in hub/state/secrets (mode 600)
+	@file="$${COURSE_HUB_STATE:-hub/state}/secrets"; mkdir -p "$$(dirname "$$file")"; \
+	read -rsp "Room password for the attendees (8+ characters): " room; echo; \
+	read -rsp "Instructor's password (32+ characters; Enter: make one): " admin; echo; \
+	if [ -z "$$admin" ]; then admin="$$(openssl rand -hex 16 2>/dev/null || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"; \
+	  echo "Instructor's password: $$admin (write it down; it is also in $$file)"; fi; \
+	(umask 077 && printf 'HUB_PASSWORD=%s\nHUB_ADMIN_PASSWORD=%s\n' "$$room" "$$admin" > "$$file.new") && \
+	chmod 600 "$$file.new" && mv "$$file.new" "$$file" && echo "Saved in $$file (readable by $$(id -un) only). Now: sudo make hub"
+
+hub: setup hub-deps ## Serve a workshop room (as root; passwords from `make hub-secrets`)
 	COURSE_HUB_AUTH="$${HUB_AUTH:-$${COURSE_HUB_AUTH:-shared}}" \
 	COURSE_HUB_PASSWORD="$${HUB_PASSWORD:-$$COURSE_HUB_PASSWORD}" \
 	COURSE_HUB_ADMIN_PASSWORD="$${HUB_ADMIN_PASSWORD:-$$COURSE_HUB_ADMIN_PASSWORD}" \

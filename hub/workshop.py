@@ -1,6 +1,8 @@
 """The parts of the workshop hub that JupyterHub does not ship (hub/jupyterhub_config.py wires them in).
 
-- ``Settings``: what the host chose, read from ``COURSE_HUB_*`` variables (``make hub`` sets them).
+- ``Settings``: what the host chose, read from ``COURSE_HUB_*`` variables (``make hub`` sets them);
+  the two passwords from a secrets file only the host can read (``make hub-secrets`` writes it), so
+  they never appear in a command line that ``ps`` shows every attendee.
 - ``WorkshopSpawner``: JupyterHub's own LocalProcessSpawner, with each hub user running as a system
   user of their own, ``<prefix><name>`` (``jupyter-alice``), created with a private home on first
   start, as The Littlest JupyterHub does. Separate uids and 0700 homes are what keep one attendee's
@@ -40,6 +42,26 @@ class HubSetupError(RuntimeError):
     pass
 
 
+SECRET_KEYS = {"HUB_PASSWORD": "COURSE_HUB_PASSWORD", "HUB_ADMIN_PASSWORD": "COURSE_HUB_ADMIN_PASSWORD"}
+
+
+def read_secrets(path: Path) -> dict[str, str]:
+    """``HUB_PASSWORD=...`` and ``HUB_ADMIN_PASSWORD=...`` lines of the host's secrets file, as the
+    ``COURSE_HUB_*`` names; refused unless only its owner can read it."""
+    if not path.is_file():
+        return {}
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        raise HubSetupError(f"{path} holds the hub's passwords but others can read it (mode {stat.filemode(mode)}): "
+                            f"run `chmod 600 {path}` (or `make hub-secrets` to write it again), then start the hub.")
+    found = {}
+    for line in path.read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() in SECRET_KEYS:
+            found[SECRET_KEYS[key.strip()]] = value.strip()
+    return found
+
+
 @dataclass
 class Settings:
     ip: str = "0.0.0.0"
@@ -69,18 +91,20 @@ class Settings:
                                     f"set it to a number such as {default}, or leave it unset for {default}.")
             return int(value)
 
+        state = Path(env.get("COURSE_HUB_STATE") or cls.state).resolve()
+        secrets = read_secrets(Path(env.get("COURSE_HUB_SECRETS") or state / "secrets"))
         s = cls(
             ip=env.get("COURSE_HUB_IP") or cls.ip,
             port=number("COURSE_HUB_PORT", cls.port),
             hub_port=number("COURSE_HUB_HUB_PORT", cls.hub_port),
             proxy_api_port=number("COURSE_HUB_PROXY_API_PORT", cls.proxy_api_port),
             auth=env.get("COURSE_HUB_AUTH") or cls.auth,
-            password=env.get("COURSE_HUB_PASSWORD", ""),
-            admin_password=env.get("COURSE_HUB_ADMIN_PASSWORD", ""),
+            password=env.get("COURSE_HUB_PASSWORD") or secrets.get("COURSE_HUB_PASSWORD", ""),
+            admin_password=env.get("COURSE_HUB_ADMIN_PASSWORD") or secrets.get("COURSE_HUB_ADMIN_PASSWORD", ""),
             instructor=env.get("COURSE_HUB_INSTRUCTOR") or cls.instructor,
             max_servers=number("COURSE_HUB_MAX_USERS", cls.max_servers),
             idle_timeout=number("COURSE_HUB_IDLE_TIMEOUT", cls.idle_timeout),
-            state=Path(env.get("COURSE_HUB_STATE") or cls.state).resolve(),
+            state=state,
             exchange=Path(env.get("COURSE_HUB_EXCHANGE") or cls.exchange).resolve(),
             homes=Path(env.get("COURSE_HUB_HOMES") or cls.homes).resolve(),
             prefix=env.get("COURSE_HUB_USER_PREFIX", cls.prefix),
@@ -95,12 +119,12 @@ class Settings:
         if self.auth == "shared":
             if len(self.password) < 8:
                 raise HubSetupError("The attendees' workshop password is missing or shorter than 8 characters: "
-                                    "make hub HUB_PASSWORD='<a password you write on the board>' "
-                                    "HUB_ADMIN_PASSWORD='<32+ characters for the instructor>'.")
+                                    "run `make hub-secrets` (it asks for the room's password and the instructor's, "
+                                    "and keeps them in hub/state/secrets, readable by root only), then `sudo make hub`.")
             if len(self.admin_password) < 32 or self.admin_password == self.password:
                 raise HubSetupError("The instructor's password must be at least 32 characters and differ from the "
-                                    "attendees' one (it opens Formgrader and every attendee's server): "
-                                    "make hub HUB_ADMIN_PASSWORD=\"$(openssl rand -hex 16)\" ...")
+                                    "attendees' one (it opens Formgrader and every attendee's server): run "
+                                    "`make hub-secrets` again (it can make one for you), then `sudo make hub`.")
             if not re.match(r"^[a-z][a-z0-9_.-]*-$|^[a-z][a-z0-9_.-]*_$", self.prefix):
                 raise HubSetupError(f"COURSE_HUB_USER_PREFIX={self.prefix!r}: with self-chosen names the system "
                                     "users need a prefix ending in '-' or '_' (default 'jupyter-') so that no name "

@@ -86,6 +86,32 @@ def _settings_error(**env) -> str:
     return str(error.value)
 
 
+def _command_lines() -> list[str]:
+    lines = []
+    for entry in Path("/proc").iterdir():
+        try:
+            lines.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return lines
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the settings check also asks for root")
+def test_hub_passwords_come_from_a_file_only_the_host_reads(tmp_path):
+    secrets = tmp_path / "secrets"
+    secrets.write_text(f"HUB_PASSWORD={ROOM_PASSWORD}\nHUB_ADMIN_PASSWORD={ADMIN_PASSWORD}\n")
+    secrets.chmod(0o600)
+    ok = workshop.Settings.from_env({"COURSE_HUB_SECRETS": str(secrets)})
+    assert (ok.password, ok.admin_password) == (ROOM_PASSWORD, ADMIN_PASSWORD)
+    secrets.chmod(0o644)
+    with pytest.raises(workshop.HubSetupError, match="chmod 600"):
+        workshop.Settings.from_env({"COURSE_HUB_SECRETS": str(secrets)})
+    # make refuses a password on its command line before starting anything
+    made = subprocess.run(["make", "-C", str(REPO_ROOT), "hub", f"HUB_ADMIN_PASSWORD={ADMIN_PASSWORD}"],
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 2 and "make hub-secrets" in made.stderr and "setup" not in made.stdout
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="the settings check also asks for root")
 def test_hub_settings_refuse_what_would_be_unsafe():
     assert "shorter than 8" in _settings_error(COURSE_HUB_PASSWORD="short")
@@ -307,9 +333,14 @@ def running_hub(tmp_path: Path, prefix: str, **settings: str):
     # Homes and the exchange need folders every account can pass through (pytest's tmp_path is private).
     shared = Path(tempfile.mkdtemp(prefix="test_hub-"))
     os.chmod(shared, 0o755)
-    env = dict(os.environ, COURSE_HUB_IP="127.0.0.1", COURSE_HUB_PORT=str(port),
+    # The passwords come from the host's secrets file, as `make hub-secrets` writes it: never a command line.
+    secrets = tmp_path / "state" / "secrets"
+    secrets.parent.mkdir(parents=True, exist_ok=True)
+    secrets.write_text(f"HUB_PASSWORD={ROOM_PASSWORD}\nHUB_ADMIN_PASSWORD={ADMIN_PASSWORD}\n")
+    secrets.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_HUB_PASSWORD", "COURSE_HUB_ADMIN_PASSWORD")}
+    env.update(COURSE_HUB_IP="127.0.0.1", COURSE_HUB_PORT=str(port),
                COURSE_HUB_HUB_PORT=str(_free_port()), COURSE_HUB_PROXY_API_PORT=str(_free_port()),
-               COURSE_HUB_PASSWORD=ROOM_PASSWORD, COURSE_HUB_ADMIN_PASSWORD=ADMIN_PASSWORD,
                COURSE_HUB_USER_PREFIX=prefix, COURSE_HUB_STATE=str(tmp_path / "state"),
                COURSE_HUB_EXCHANGE=str(shared / "exchange"), COURSE_HUB_HOMES=str(shared / "homes"),
                COURSE_HUB_IDLE_TIMEOUT="600", COURSE_DEVICE="cpu")
@@ -382,6 +413,9 @@ def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
             room.wait_ready(name, deadline)
         assert room.ok(teacher, "GET", f"/hub/api/users/{teacher}").json()["admin"] is True
         assert room.ok(alice, "GET", f"/hub/api/users/{alice}").json()["admin"] is False
+        # With the hub, its proxy, the culler and three servers running, no process shows a password.
+        shown = [line for line in _command_lines() if ADMIN_PASSWORD in line or ROOM_PASSWORD in line]
+        assert not shown, f"a password is on a command line: {shown[0][:200]}"
         # The idle culler runs as the hub's service, with the rights it needs to see who is idle.
         assert "idle-culler" in room.ok(teacher, "GET", "/hub/api/services").json()
         assert re.search(r" 200 GET /hub/api/users\?\S* \(idle-culler@", (tmp_path / "hub.log").read_text()), \
