@@ -24,11 +24,9 @@ class PolledReplies:
     async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
         deadline = None if timeout is None else monotonic() + timeout
         while True:
-            try:
-                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=self.poll_slice))
-            except Empty:
-                if deadline is None or monotonic() < deadline:
-                    continue
+            # The limit is checked on every message, not only when the channel is quiet: a kernel
+            # that keeps sending messages of its own must not outlive it.
+            if deadline is not None and monotonic() >= deadline:
                 task_poll_kernel_alive.cancel()
                 await self._async_check_alive()
                 msg = await self._async_handle_timeout(timeout, cell)
@@ -36,6 +34,11 @@ class PolledReplies:
                     deadline = monotonic() + timeout
                     continue
                 msg["parent_header"] = {"msg_id": msg_id}
+            else:
+                try:
+                    msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=self.poll_slice))
+                except Empty:
+                    continue
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             try:
