@@ -305,6 +305,8 @@ class SandboxedKernelManager(PinnedSockets, AsyncKernelManager):
 
     async def _async_post_start_kernel(self, **kw) -> None:
         process = getattr(self.provisioner, "process", None)
+        if process is not None:
+            _started_here(process)
         if process is not None and process.stderr is not None:
             threading.Thread(target=_drain, args=(process.stderr, self.stderr_log), daemon=True).start()
         root, folder = str(self._host_dir), "."
@@ -375,6 +377,26 @@ def _drain(stream, log_path: str, limit: int = STDERR_LOG_BYTES) -> None:
     finally:
         if sink:
             sink.close()
+
+
+# Sandboxes started by each grading thread, so that the grader's per-submission limit can kill the
+# kernel of the submission it stops (autograder/worker.py), and only that one.
+_live: dict[int, list] = {}
+_live_lock = threading.Lock()
+
+
+def _started_here(process) -> None:
+    with _live_lock:
+        running = [p for p in _live.get(threading.get_ident(), []) if p.poll() is None]
+        _live[threading.get_ident()] = running + [process]
+
+
+def kill_sandboxes_of(thread: int) -> None:
+    """Kill every sandbox that ``thread`` started and that is still running."""
+    with _live_lock:
+        processes = _live.pop(thread, [])
+    for process in processes:
+        kill_sandbox(process)
 
 
 def kill_sandbox(process) -> None:
