@@ -306,8 +306,9 @@ class SandboxedKernelManager(PinnedSockets, AsyncKernelManager):
     async def _async_post_start_kernel(self, **kw) -> None:
         process = getattr(self.provisioner, "process", None)
         if process is not None:
+            self._process = process
             _started_here(process)
-        if process is not None and process.stderr is not None:
+        if process is not None and process.stderr is not None:  # the kernel's stderr, into its log
             threading.Thread(target=_drain, args=(process.stderr, self.stderr_log), daemon=True).start()
         root, folder = str(self._host_dir), "."
         if bwrap() and process is not None:
@@ -336,6 +337,7 @@ class SandboxedKernelManager(PinnedSockets, AsyncKernelManager):
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)
+        _forget(getattr(self, "_process", None))
         close_pinned(self._pinned)
         self._pinned = None
         shutil.rmtree(getattr(self, "_host_dir", ""), ignore_errors=True)
@@ -389,6 +391,14 @@ def _started_here(process) -> None:
     with _live_lock:
         running = [p for p in _live.get(threading.get_ident(), []) if p.poll() is None]
         _live[threading.get_ident()] = running + [process]
+
+
+def _forget(process) -> None:
+    with _live_lock:
+        for thread, processes in list(_live.items()):
+            _live[thread] = [p for p in processes if p is not process]
+            if not _live[thread]:
+                del _live[thread]
 
 
 def kill_sandboxes_of(thread: int) -> None:

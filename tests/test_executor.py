@@ -134,3 +134,16 @@ def test_a_cell_cannot_outlive_its_limit_by_keeping_the_shell_channel_busy(tmp_p
     seconds = time.perf_counter() - start
     timer.cancel()
     assert seconds < 30, f"the cell ran {seconds:.0f} s past a 3 s limit"
+
+
+def test_a_cell_cannot_fill_the_graders_memory_with_output(tmp_path, monkeypatch):
+    """What a cell prints is held in memory only up to a cap while it runs; the rest is dropped with a note."""
+    from autograder import polling
+    monkeypatch.setattr(polling, "MAX_CELL_OUTPUT_CHARS", 1_000_000)
+    nb = new_notebook(cells=[new_code_cell("for _ in range(50):\n    print('x' * 100_000, flush=True)"),
+                             new_code_cell("print('next cell')")])
+    CourseClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    kept = sum(len(o.get("text", "")) for o in nb.cells[0].outputs)
+    assert 900_000 < kept < 1_200_000, f"{kept:,} characters of a 5,000,000-character output were kept"
+    assert "was not kept" in nb.cells[0].outputs[-1]["text"]
+    assert nb.cells[1].outputs[0]["text"] == "next cell\n"
