@@ -14,6 +14,7 @@ from time import monotonic
 
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellExecutionComplete, CellTimeoutError
+from nbformat.v4 import new_output
 
 
 class PolledReplies:
@@ -24,11 +25,9 @@ class PolledReplies:
     async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
         deadline = None if timeout is None else monotonic() + timeout
         while True:
-            try:
-                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=self.poll_slice))
-            except Empty:
-                if deadline is None or monotonic() < deadline:
-                    continue
+            # The limit is checked on every message, not only when the channel is quiet: a kernel
+            # that keeps sending messages of its own must not outlive it.
+            if deadline is not None and monotonic() >= deadline:
                 task_poll_kernel_alive.cancel()
                 await self._async_check_alive()
                 msg = await self._async_handle_timeout(timeout, cell)
@@ -36,6 +35,11 @@ class PolledReplies:
                     deadline = monotonic() + timeout
                     continue
                 msg["parent_header"] = {"msg_id": msg_id}
+            else:
+                try:
+                    msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=self.poll_slice))
+                except Empty:
+                    continue
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             try:
@@ -50,13 +54,36 @@ class PolledReplies:
             return msg
 
     async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
+        received = 0
         while True:
             try:
                 msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=self.poll_slice))
             except Empty:
                 continue
-            if msg["parent_header"].get("msg_id") == parent_msg_id:
-                try:
-                    self.process_message(msg, cell, cell_index)
-                except CellExecutionComplete:
-                    return
+            if msg["parent_header"].get("msg_id") != parent_msg_id:
+                continue
+            if msg["msg_type"] in OUTPUT_TYPES:
+                # Outputs held in memory while a cell runs are capped too (what is kept is capped
+                # later, much lower): a kernel printing for its whole time limit cannot exhaust the grader.
+                received += _rough_size(msg["content"])
+                if received > MAX_CELL_OUTPUT_CHARS:
+                    if received - _rough_size(msg["content"]) <= MAX_CELL_OUTPUT_CHARS:
+                        cell.setdefault("outputs", []).append(new_output(
+                            "stream", name="stderr", text=f"[output past {MAX_CELL_OUTPUT_CHARS:,} characters was not kept]\n"))
+                    continue
+            try:
+                self.process_message(msg, cell, cell_index)
+            except CellExecutionComplete:
+                return
+
+
+MAX_CELL_OUTPUT_CHARS = 64 * 2**20  # of output messages one cell may send before the rest is dropped
+OUTPUT_TYPES = {"stream", "display_data", "execute_result", "update_display_data", "error"}
+
+
+def _rough_size(content: dict) -> int:
+    """About how many characters an output message holds (its text and data), without serialising it."""
+    size = len(str(content.get("text", ""))) + len(str(content.get("evalue", ""))) + len(str(content.get("traceback", "")))
+    for value in (content.get("data") or {}).values():
+        size += len(value) if isinstance(value, str) else len(str(value))
+    return size

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from . import REPO_ROOT
 
-GRADED, MISSING, INVALID, WRONG_ASSIGNMENT, TIMED_OUT, CRASHED, GRADER_ERROR = (
-    "graded", "missing", "invalid file", "wrong assignment", "timed out", "crashed", "grader error")
+GRADED, MISSING, INVALID, TOO_LARGE, WRONG_ASSIGNMENT, TIMED_OUT, CRASHED, GRADER_ERROR = (
+    "graded", "missing", "invalid file", "too large", "wrong assignment", "timed out", "crashed", "grader error")
 
 # When several findings apply to one submission, the first in this list names its status.
-PRECEDENCE = (GRADER_ERROR, INVALID, WRONG_ASSIGNMENT, TIMED_OUT, CRASHED, MISSING, GRADED)
+# `too large`: over one of the grader's caps (autograder/worker.py), named in the message.
+PRECEDENCE = (GRADER_ERROR, INVALID, TOO_LARGE, WRONG_ASSIGNMENT, TIMED_OUT, CRASHED, MISSING, GRADED)
 
 
 def decide_status(findings: list[tuple[str, str]]) -> tuple[str, str]:

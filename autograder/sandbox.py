@@ -7,7 +7,8 @@ Mechanisms, each used when the system provides it and reported by ``describe()``
   ``/tmp/work`` (empty at start), ``/tmp``, home, and ``/run`` where it creates its Unix sockets.
   No host folder is writable, so nothing the student leaves behind (symlinks, FIFOs, huge files)
   exists outside the sandbox, and it all vanishes with it. The grader reaches the sockets through
-  ``/proc/<sandbox pid>/root/run``. The repository (solutions/, course/), the grading folder and
+  descriptors it opens once, as the kernel starts, without following links (``PinnedSockets``),
+  never through a path the kernel could later replace. The repository (solutions/, course/), the grading folder and
   the rest of the file system are not mounted. No network namespace is shared: no network.
 - an unprivileged user: when the grader runs as root, the sandbox runs as a uid of its own
   (``setpriv``), so the process-count limit applies and no root power crosses into it.
@@ -28,6 +29,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -35,8 +37,9 @@ import threading
 import time
 from pathlib import Path
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Unicode
+from traitlets import Type, Unicode
 
 from . import REPO_ROOT
 
@@ -190,15 +193,93 @@ def scrubbed_env(env: dict | None) -> dict:
     return clean
 
 
-class SandboxedKernelManager(AsyncKernelManager):
+class PinnedSockets:
+    """Mixin for a kernel manager or client: each channel connects through a descriptor of the
+    kernel's socket file, opened once without following links, never through its path.
+
+    The socket files lie in a folder the student's code can write (the sandbox's ``/run``). A path
+    resolved there later, when ZeroMQ connects or reconnects, would follow any link the student left
+    in place of a socket, and an absolute link resolves against the grader's (root's) file system:
+    the grader would connect to any host socket the student names. A descriptor opened with
+    O_PATH|O_NOFOLLOW before any student code ran is the socket itself; ``/proc/self/fd/N`` reaches
+    that inode whatever the folder holds afterwards."""
+
+    _pinned: dict[str, int] | None = None
+
+    def _make_url(self, channel: str) -> str:
+        if self._pinned is None:
+            return super()._make_url(channel)
+        return f"ipc:///proc/self/fd/{self._pinned[channel]}"
+
+
+CHANNELS = ("shell", "iopub", "stdin", "hb", "control")
+
+
+def pin_sockets(root: str, folder: str, prefix: str, ports: dict[str, int], alive,
+                wait: float = 60.0) -> dict[str, int]:
+    """Descriptors of the kernel's socket files ``<root>/<folder>/<prefix>-<port>``, one per channel.
+
+    ``root`` is the grader's (``/proc/<pid>/root``, the sandbox's root, or the private host folder);
+    below it every component is opened with O_NOFOLLOW and each socket file must be a socket. Waits
+    for the kernel to create them, which it does before it runs any student code."""
+    base = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    pinned: dict[str, int] = {}
+    try:
+        for part in Path(folder).parts:
+            inner = os.open(part, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=base)
+            os.close(base)
+            base = inner
+        deadline = time.monotonic() + wait
+        for channel in CHANNELS:
+            name = f"{prefix}-{ports[channel]}"
+            while True:
+                try:
+                    fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=base)
+                    break
+                except FileNotFoundError:
+                    if time.monotonic() > deadline or not alive():
+                        raise RuntimeError(f"the kernel did not create its {channel} socket") from None
+                    time.sleep(0.01)
+            pinned[channel] = fd
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                raise RuntimeError(f"the kernel's {channel} socket is not a socket: refusing to connect to it")
+    except BaseException:
+        close_pinned(pinned)
+        raise
+    finally:
+        os.close(base)
+    return pinned
+
+
+def close_pinned(pinned: dict[str, int] | None) -> None:
+    for fd in (pinned or {}).values():
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+class SandboxedKernelClient(PinnedSockets, AsyncKernelClient):
+    """The grader's client of a sandboxed kernel: it connects through its own copies of the
+    manager's socket descriptors, and closes them when its channels stop."""
+
+    def stop_channels(self) -> None:
+        super().stop_channels()
+        close_pinned(self._pinned)
+        self._pinned = None
+
+
+class SandboxedKernelManager(PinnedSockets, AsyncKernelManager):
     """A kernel launched inside the sandbox, talking to the grader over Unix sockets.
 
-    With bubblewrap, the kernel creates its sockets in the sandbox's own ``/run`` (a tmpfs) and
-    the grader connects through ``/proc/<pid>/root``; the connection file sits in a private host
-    folder mounted read-only. Without it, the sockets and the working folder are a private temp folder.
+    With bubblewrap, the kernel creates its sockets in the sandbox's own ``/run`` (a tmpfs); the
+    grader opens them through ``/proc/<pid>/root/run`` once, as the kernel starts, and connects through
+    those descriptors only (``PinnedSockets``). The connection file sits in a private host folder
+    mounted read-only. Without bubblewrap, the sockets lie in that private folder, pinned the same way.
     """
 
     stderr_log = Unicode("", help="file that receives the kernel's stderr (capped); empty: discarded").tag(config=True)
+    client_factory = Type(SandboxedKernelClient, klass=AsyncKernelClient)
 
     async def _async_pre_start_kernel(self, **kw):
         self._host_dir = Path(tempfile.mkdtemp(prefix="ck-"))
@@ -224,28 +305,46 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_post_start_kernel(self, **kw) -> None:
         process = getattr(self.provisioner, "process", None)
-        if process is not None and process.stderr is not None:
+        if process is not None:
+            self._process = process
+            _started_here(process)
+        if process is not None and process.stderr is not None:  # the kernel's stderr, into its log
             threading.Thread(target=_drain, args=(process.stderr, self.stderr_log), daemon=True).start()
+        root, folder = str(self._host_dir), "."
         if bwrap() and process is not None:
-            child = _sandbox_child(process.pid)
-            self.ip = f"/proc/{child}/root{SOCKET_DIR}/k"
+            # bwrap's child sets the sandbox up (its root changes on the way) and only then starts the
+            # command: the command's root is the sandbox's, for good.
+            command = _sandbox_child(_sandbox_child(process.pid))
+            root, folder = f"/proc/{command}/root", SOCKET_DIR.lstrip("/")
+        ports = {channel: getattr(self, f"{channel}_port") for channel in CHANNELS}
+        alive = (lambda: process.poll() is None) if process is not None else (lambda: True)
+        self._pinned = pin_sockets(root, folder, Path(self.ip).name, ports, alive)
         await super()._async_post_start_kernel(**kw)
 
     def client(self, **kwargs):
         import zmq
         kc = super().client(**kwargs)
+        if self._pinned is not None:  # the same sockets, through descriptors the client owns
+            kc._pinned = {channel: os.dup(fd) for channel, fd in self._pinned.items()}
         # No message from the kernel may be larger than this: a hostile kernel cannot make the
         # grader hold gigabytes (the judge's plain data is capped lower still).
         kc.context.setsockopt(zmq.MAXMSGSIZE, 192 * 2**20)
         return kc
 
+    def cleanup_ipc_files(self) -> None:
+        """Nothing to remove by path: the sockets vanish with the sandbox's /run (or the private folder),
+        and ``ip`` names a path inside the sandbox, which on the host could be anything."""
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)
+        _forget(getattr(self, "_process", None))
+        close_pinned(self._pinned)
+        self._pinned = None
         shutil.rmtree(getattr(self, "_host_dir", ""), ignore_errors=True)
 
 
 def _sandbox_child(pid: int, wait: float = 10.0) -> int:
-    """The sandbox's first process (bwrap's child), whose root is the sandbox's root."""
+    """The first child of ``pid`` (bwrap's child, or the command that child starts)."""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         try:
@@ -280,6 +379,34 @@ def _drain(stream, log_path: str, limit: int = STDERR_LOG_BYTES) -> None:
     finally:
         if sink:
             sink.close()
+
+
+# Sandboxes started by each grading thread, so that the grader's per-submission limit can kill the
+# kernel of the submission it stops (autograder/worker.py), and only that one.
+_live: dict[int, list] = {}
+_live_lock = threading.Lock()
+
+
+def _started_here(process) -> None:
+    with _live_lock:
+        running = [p for p in _live.get(threading.get_ident(), []) if p.poll() is None]
+        _live[threading.get_ident()] = running + [process]
+
+
+def _forget(process) -> None:
+    with _live_lock:
+        for thread, processes in list(_live.items()):
+            _live[thread] = [p for p in processes if p is not process]
+            if not _live[thread]:
+                del _live[thread]
+
+
+def kill_sandboxes_of(thread: int) -> None:
+    """Kill every sandbox that ``thread`` started and that is still running."""
+    with _live_lock:
+        processes = _live.pop(thread, [])
+    for process in processes:
+        kill_sandbox(process)
 
 
 def kill_sandbox(process) -> None:
