@@ -127,7 +127,7 @@ class Grader:
         graded = {(r.student, r.assignment) for r in fresh}
         stopped = [t for t in tasks if (t["student"], t["assignment"]) not in graded]
         self.counts = RunCounts(str(intake.folder), len(intake.submissions), len(fresh), len(current), len(stopped))
-        results = self._class(intake, current + fresh, stopped, template)
+        results = self._class(main, intake, current + fresh, stopped, template)
         self.say("writing the gradebook, grades.csv, feedback and the class report ...")
         self._merge(main, results, submitted_times(intake))
         self._refresh_feedback(main, results)
@@ -192,7 +192,7 @@ class Grader:
     def cached(self, student: str, assignment: str) -> Result | None:
         return _load(self.out / "results" / student / f"{assignment}.json")
 
-    def _class(self, intake: Intake, current: list[Result], stopped: list[dict], template: Path) -> list[Result]:
+    def _class(self, main, intake: Intake, current: list[Result], stopped: list[dict], template: Path) -> list[Result]:
         """The class as the outputs show it: every result stored by earlier runs (other folders, late
         submissions) with this folder's current ones over them; a submission this run did not get to
         is 'not graded yet' (never 'missing', never an older file's grade); every student of the class
@@ -204,12 +204,11 @@ class Grader:
             results[t["student"], t["assignment"]] = Result(
                 t["student"], t["assignment"], NOT_GRADED, origin=t["origin"],
                 message="the run was stopped before this submission was graded; the next run grades it")
-        from .workspace import Workspace
-        with Workspace(self.out).gradebook() as gb:
+        with main.gradebook() as gb:
             students = {s.id for s in gb.students} | intake.students | {s for s, _ in results}
-        expected = sorted({a for _, a in results})  # the assignments this class is graded on so far
-        results |= {(s, a): Result(s, a, MISSING, cells=max_scores(template, a), message="no submission found")
-                    for s in students for a in expected if (s, a) not in results}
+        expected = {a: max_scores(template, a) for a in {a for _, a in results}}  # the assignments graded so far
+        results |= {(s, a): Result(s, a, MISSING, cells=dict(cells), message="no submission found")
+                    for s in students for a, cells in expected.items() if (s, a) not in results}
         return [results[k] for k in sorted(results)]
 
     # -- merging into the one gradebook ---------------------------------------------------------

@@ -163,13 +163,13 @@ def grade_on_cluster(grader, tasks: list[dict], stop) -> list[Result]:
             finished.add(future)
 
     try:
-        workers.check(stop)  # waits, saying so, while no worker is connected
+        workers.look()
         bar = _progress(len(tasks), grader.progress)
-        submit_more()
+        submit_more()  # queued on the scheduler even while no worker is there
         while owner and not stop.requested:
             ready = finished.next_batch(block=False)
             if not ready:
-                workers.check(stop)  # a lost worker is said; none left for too long ends the run
+                workers.check()  # a lost worker is said; none for too long ends the run
                 time.sleep(POLL)
                 continue
             for future in ready:
@@ -223,55 +223,56 @@ def worker_wait() -> float:
 
 class Workers:
     """The cluster's grader workers as the run sees them, looked at about once a second: a worker that
-    left is said in one line (the scheduler retries its submissions on the others), and when none is
-    connected the run waits ``worker_wait()`` seconds, saying so, then ends with :class:`NoWorkers`."""
+    left is said in one line (the scheduler retries its submissions on the others); while none is
+    connected the run says so and waits ``worker_wait()`` seconds for one, then ends with :class:`NoWorkers`."""
 
     def __init__(self, client, grader, owner: dict, graded, total: int):
         self.client, self.grader, self.owner, self.graded, self.total = client, grader, owner, graded, total
         self.known: dict[str, list[str]] = {}  # worker address -> the task keys it was grading
         self.threads = 0
         self.last = 0.0
+        self.none_since: float | None = None
 
-    def check(self, stop) -> None:
-        if time.monotonic() - self.last < 1.0 and self.known:
+    def check(self) -> None:
+        if time.monotonic() - self.last < 1.0:
             return
-        self.last = time.monotonic()
-        self._look()
+        self.look()
         if self.known:
+            self.none_since = None
             return
         wait = worker_wait()
-        self.grader.say(f"no grader worker is connected to the Dask scheduler at {self.grader.scheduler}; "
-                        f"waiting up to {wait:g} s for one (start them with `make grade-worker "
-                        f"SCHEDULER={self.grader.scheduler}`) ...")
-        deadline = time.monotonic() + wait
-        while not self.known and not stop.requested:
-            if time.monotonic() > deadline:
-                graded = self.graded()
-                raise NoWorkers(
-                    f"no grader worker connected to the Dask scheduler at {self.grader.scheduler} within {wait:g} s "
-                    "(COURSE_WORKER_WAIT). Start workers with `make grade-worker SCHEDULER="
-                    f"{self.grader.scheduler}` on the machines that grade (each a checkout of this course version), "
-                    "or leave SCHEDULER out to grade on this machine. "
-                    + (f"The {graded} submissions graded so far are kept in {self.grader.out}/results and the same "
-                       "command resumes with the rest; " if graded else "Nothing was graded; ")
-                    + "grades.csv and the reports were not updated.")
-            time.sleep(POLL)
-            self._look()
+        if self.none_since is None:
+            self.none_since = time.monotonic()
+            self.grader.say(f"no grader worker is connected to the Dask scheduler at {self.grader.scheduler}; "
+                            f"waiting up to {wait:g} s for one (start them with `make grade-worker "
+                            f"SCHEDULER={self.grader.scheduler}`) ...")
+        elif time.monotonic() - self.none_since > wait:
+            graded = self.graded()
+            raise NoWorkers(
+                f"no grader worker connected to the Dask scheduler at {self.grader.scheduler} within {wait:g} s "
+                "(COURSE_WORKER_WAIT). Start workers with `make grade-worker SCHEDULER="
+                f"{self.grader.scheduler}` on the machines that grade (each a checkout of this course version), "
+                "or leave SCHEDULER out to grade on this machine. "
+                + (f"The {graded} submissions graded so far are kept in {self.grader.out}/results and the same "
+                   "command resumes with the rest; " if graded else "Nothing was graded; ")
+                + "grades.csv and the reports were not updated.")
 
-    def _look(self) -> None:
+    def look(self) -> None:
+        self.last = time.monotonic()
         try:
+            if self.client.status != "running":  # reconnecting: asking would wait for the scheduler
+                raise OSError(f"the client is {self.client.status}")
             processing = self.client.processing()
             self.threads = sum(self.client.nthreads().values())
-        except OSError as error:  # the scheduler went away while we asked it
+        except OSError as error:  # the scheduler went away
             raise SchedulerLost(_lost(self.grader, self.graded(), self.total, error)) from None
         names = {future.key: f"{t['student']}/{t['assignment']}" for future, t in self.owner.items()}
         for address in sorted(set(self.known) - set(processing)):
             held = [names[k] for k in self.known[address] if k in names]
-            self.grader.say(f"grader worker {address} left the cluster ({count(len(processing), 'worker')} remain)"
+            self.grader.say(f"grader worker {address} left the cluster "
+                            f"({count(len(processing), 'worker')} still connected)"
                             + (f"; retrying {', '.join(held)} on another worker" if held else "") + ".")
         self.known = {address: list(keys) for address, keys in processing.items()}
-
-
 
 
 def _failed(task: dict, status: str, message: str) -> Result:
@@ -323,7 +324,8 @@ class Loopback:
                 time.sleep(0.2)
         for _ in range(workers):
             self.add_worker(nworkers)
-        self.wait_for_workers(workers * nworkers, deadline - time.monotonic())
+        if workers:
+            self.wait_for_workers(workers * nworkers, deadline - time.monotonic())
         return self
 
     def add_worker(self, nworkers: int = 1) -> subprocess.Popen:

@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     except ClusterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:  # Ctrl-C before grading began (reading the folder): nothing was written
+        print("\nstopped by Ctrl-C before grading began; nothing was graded or written.", file=sys.stderr)
+        return 130
     from .reports import problems_summary, run_summary
     for line in run_summary(results, grader.counts):  # the same lines as at the top of intake.txt
         print(line)

@@ -128,15 +128,17 @@ def refuse_unusable(intake: Intake, assignments: list[str]) -> None:
     layouts = (f"SUBMISSIONS must be the folder that holds one folder per student ({folder}/<student_id>/"
                f"{example}.ipynb) or your LMS's flat download (files named <student_id>_..._{example}.ipynb)")
     if intake.unowned:
-        shown = ", ".join(intake.unowned[:3]) + (f" and {len(intake.unowned) - 3} more" if len(intake.unowned) > 3 else "")
+        more = len(intake.unowned) - 3
+        shown = ", ".join(intake.unowned[:3]) + (f" and {more} more" if more > 0 else "")
         raise InputError(
             f"{folder} looks like one student's folder, not a class: it holds {shown}, named like the "
             f"assignments with no student id, so the grader cannot tell whose they are. {layouts}. To grade one "
             f"student, put their folder in a class folder under their id (mkdir -p class && cp -r {folder} "
             "class/<student_id>) and pass that: make autograde SUBMISSIONS=class. Nothing was graded or written.")
     if not intake.submissions:
+        more = len(intake.problems) - 3
         found = ("; what it holds instead: " + "; ".join(intake.problems[:3])
-                 + (f" (and {len(intake.problems) - 3} more)" if len(intake.problems) > 3 else "")) if intake.problems else ""
+                 + (f" (and {more} more)" if more > 0 else "")) if intake.problems else ""
         raise InputError(
             f"{folder} holds no submission of this course's notebooks ({', '.join(assignments)}){found}. "
             f"{layouts}; if the submissions are in a subfolder, pass that one. Nothing was graded, and the "
