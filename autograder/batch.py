@@ -5,22 +5,30 @@ with its files as bytes; the batch writes exactly those files (the graded notebo
 page, the kernel's log) under the grading folder and nothing else. Results are stored as each one
 finishes, so an interrupted run resumes where it stopped, and a stored result is reused only when
 its key (submission, master, grader code, limits, device lane) is unchanged.
+
+A folder graded later (late submissions) merges into the class: the outputs show every result
+stored so far, this folder's new or changed submissions updating theirs. Ctrl-C never becomes a
+result (see ``Stop``): the first stops the run and saves what finished, the second stops at once.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
+import signal
 import sys
+import tempfile
+import threading
+import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
 
 from . import REPO_ROOT, exercises
-from .intake import DEFAULT_PATTERN, Intake, collect, submitted_times
+from .intake import DEFAULT_PATTERN, Intake, collect, refuse_unusable, submitted_times
 from .release import assignments as all_assignments
-from .reports import count as _count
+from .reports import NOT_GRADED, RunCounts, count as _count
 from .results import GRADER_ERROR, MISSING, Result, _sha, code_version, submission_key
 from .worker import AUTOGRADED, FEEDBACK, KERNEL_LOG, grade_one, max_scores
 
@@ -35,6 +43,8 @@ class Grader:
         self.assignments = all_assignments()
         self.version = code_version()
         self.graded_now = 0
+        self.counts = RunCounts()  # what the last run did, for its summary
+        self.intake = Intake()
         self.scheduler = scheduler  # a Dask scheduler's address: grade on that cluster instead of a local pool
 
     # -- set-up ------------------------------------------------------------------------
@@ -45,14 +55,18 @@ class Grader:
         template = self.out / "templates" / _sha(masters, self.version.encode())[:16]
         if not (template / "gradebook.db").exists():
             shutil.rmtree(self.out / "templates", ignore_errors=True)  # older masters' templates
-            Workspace(template).prepare(self.assignments)
+            # Built aside and moved into place whole: a run stopped midway never leaves half a template.
+            building = template.with_name(template.name + ".building")
+            Workspace(building).prepare(self.assignments)
+            building.rename(template)
         return template
 
     def main_workspace(self, template: Path):
         from .workspace import Workspace
         if not (self.out / "gradebook.db").exists():
             # A first run: the template already records every assignment (6 s of nbgrader saved).
-            shutil.copyfile(template / "gradebook.db", self.out / "gradebook.db")
+            shutil.copyfile(template / "gradebook.db", self.out / "gradebook.db.new")
+            os.replace(self.out / "gradebook.db.new", self.out / "gradebook.db")
             shutil.copytree(template / "release", self.out / "release", dirs_exist_ok=True)
         ws = Workspace(self.out)
         with ws.gradebook() as gb:
@@ -69,112 +83,140 @@ class Grader:
             print(text, file=sys.stderr, flush=True)
 
     def run(self, submissions: Path | str, force: bool = False) -> list[Result]:
+        """Grade the folder ``submissions`` into the class; the class's results, sorted."""
+        # Refused before anything is written: an empty folder, or one student's folder.
+        self.say(f"reading submissions from {submissions} ...")
+        intake = self.intake = collect(submissions, self.assignments, self.out / "work", self.pattern)
+        try:
+            refuse_unusable(intake, self.assignments)
+        except ValueError:
+            shutil.rmtree(self.out / "work" / "unzipped", ignore_errors=True)
+            raise
         self.out.mkdir(parents=True, exist_ok=True)
         log = self.out / GRADER_LOG
         log.write_text("", encoding="utf-8")  # this run's warnings only
-        with warnings_to(log):
-            return self._run(submissions, force)
+        scratch = Path(tempfile.mkdtemp(prefix="grading-scratch-"))  # the workers' folders, gone at the end
+        try:
+            with warnings_to(log), Stop(self.out) as stop:
+                return self._run(intake, force, stop, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(self.out / "work" / "unzipped", ignore_errors=True)
 
-    def _run(self, submissions: Path | str, force: bool) -> list[Result]:
-        self.say(f"reading submissions from {submissions} ...")
-        intake = collect(submissions, self.assignments, self.out / "work", self.pattern)
+    def _run(self, intake: Intake, force: bool, stop: "Stop", scratch: Path) -> list[Result]:
         self.say(f"preparing the gradebook for {len(self.assignments)} assignments "
                  "(slow on a first run and after a master or the grader changed) ...")
         template = self.template()
         main = self.main_workspace(template)
-        results: list[Result] = []
+        current: list[Result] = []
         tasks = []
         for (student, assignment), sub in sorted(intake.submissions.items()):
             key = submission_key(sub.path.read_bytes(), exercises.master_path(assignment), self.version)
             cached = self.cached(student, assignment)
             if cached and cached.key == key and not force:
-                results.append(cached)
+                current.append(cached)
                 continue
             tasks.append({"student": student, "assignment": assignment, "path": str(sub.path), "key": key,
-                          "origin": sub.origin, "template": str(template),
+                          "origin": sub.origin, "template": str(template), "scratch_root": str(scratch),
                           "threads": max(1, (os.cpu_count() or 1) // self.workers)})
         self.say(f"{len(intake.submissions)} submissions: {len(tasks)} to grade"
-                 + (f", {len(results)} unchanged since the last run" if results else "")
+                 + (f", {len(current)} unchanged since the last run" if current else "")
                  + (f", with {_count(self.workers, 'worker')}" if tasks and not self.scheduler else "") + ".")
-        fresh = self._grade(tasks)
+        fresh = self._grade(tasks, stop) if tasks and not stop.requested else []
         self.graded_now = len(fresh)
-        results += fresh
-        results += self._missing(intake, results, template)
-        results.sort(key=lambda r: (r.student, r.assignment))
+        graded = {(r.student, r.assignment) for r in fresh}
+        stopped = [t for t in tasks if (t["student"], t["assignment"]) not in graded]
+        self.counts = RunCounts(str(intake.folder), len(intake.submissions), len(fresh), len(current), len(stopped))
+        results = self._class(main, intake, current + fresh, stopped, template)
         self.say("writing the gradebook, grades.csv, feedback and the class report ...")
         self._merge(main, results, submitted_times(intake))
         self._refresh_feedback(main, results)
-        self._write_outputs(main, intake, results, graded_now=len(fresh))
-        shutil.rmtree(self.out / "work" / "unzipped", ignore_errors=True)
+        self._write_outputs(main, intake, results)
         return results
 
-    def _grade(self, tasks: list[dict]) -> list[Result]:
-        if not tasks:
-            return []
+    def _grade(self, tasks: list[dict], stop: "Stop") -> list[Result]:
+        """Grade ``tasks`` in worker processes, storing each result as it comes, until done or stopped."""
         if self.scheduler:
             from .cluster import grade_on_cluster
-            return grade_on_cluster(self, tasks)
+            return grade_on_cluster(self, tasks, stop)
         bar = _progress(len(tasks), self.progress)
         done: list[Result] = []
-
-        def with_bytes(task: dict) -> dict:  # read each file only when its turn comes
-            return task | {"notebook": Path(task["path"]).read_bytes()}
-
-        if self.workers == 1:
-            for task in tasks:
-                done.append(self._collect(task, *grade_one(with_bytes(task))))
-                bar.update(1)
-        else:
-            pending = list(reversed(tasks))
-            with ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=warnings_to_file,
-                                     initargs=(str(self.out / GRADER_LOG),)) as pool:
-                running = {}
-                while pending or running:
-                    while pending and len(running) < 2 * self.workers:
-                        task = pending.pop()
-                        running[pool.submit(grade_one, with_bytes(task))] = task
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        task = running.pop(future)
-                        try:
-                            result, files = future.result()
-                        except Exception as error:  # the worker process itself died: report, never drop
-                            result, files = Result(task["student"], task["assignment"], GRADER_ERROR, key="",
-                                                   origin=task["origin"], message=f"grader worker failed: {error}"), {}
-                        done.append(self._collect(task, result, files))
-                        bar.update(1)
-        bar.close()
+        pending = list(reversed(tasks))
+        # Every submission is graded in a worker process, even with one worker: there, Ctrl-C is
+        # ignored (nbgrader would record it as a crash), and a stopped run can end the process.
+        pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_worker_start,
+                                   initargs=(str(self.out / GRADER_LOG),))
+        stop.at_once.append(lambda: _end_workers(pool, wait=0))
+        running = {}
+        try:
+            while (pending or running) and not stop.requested:
+                while pending and len(running) < 2 * self.workers:
+                    task = pending.pop()
+                    work = task | {"notebook": Path(task["path"]).read_bytes()}  # read when its turn comes
+                    with _sigint_ignored():  # a worker process started here inherits it
+                        running[pool.submit(grade_one, work)] = task
+                finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    if stop.requested:
+                        break  # what is left is dropped, never recorded: graded at the next run
+                    task = running.pop(future)
+                    try:
+                        result, files = future.result()
+                    except Exception as error:  # the worker process itself died: report, never drop
+                        result, files = Result(task["student"], task["assignment"], GRADER_ERROR, key="",
+                                               origin=task["origin"], message=f"grader worker failed: {error}"), {}
+                    done.append(self._collect(task, result, files))
+                    bar.update(1)
+        finally:
+            if running:  # stopped (Ctrl-C) or failed: the submissions in flight are abandoned
+                _end_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+            bar.close()
         return done
 
     def _collect(self, task: dict, result: Result, files: dict[str, bytes]) -> Result:
-        """Store a finished submission's result and its files (exactly those, written without following links)."""
+        """Store a finished submission's result and its files (exactly those, written without following links).
+        The result is written last, so a run stopped in between leaves no result and grades it again."""
+        stored = self.out / "results" / result.student / f"{result.assignment}.json"
+        if stored.is_file() and not stored.is_symlink():
+            stored.unlink()
         for kind, name in (("autograded", AUTOGRADED), ("feedback", FEEDBACK), ("logs", KERNEL_LOG)):
             folder = self.out / kind / result.student / result.assignment
             shutil.rmtree(folder, ignore_errors=True)
             if name in files:
                 suffix = {AUTOGRADED: ".ipynb", FEEDBACK: ".html", KERNEL_LOG: ".log"}[name]
                 write_new(folder / f"{result.assignment}{suffix}", files[name], self.out)
-        write_new(self.out / "results" / result.student / f"{result.assignment}.json", result.to_json().encode(),
-                  self.out)
+        write_new(stored, result.to_json().encode(), self.out)
         return result
 
     def cached(self, student: str, assignment: str) -> Result | None:
-        path = self.out / "results" / student / f"{assignment}.json"
-        try:
-            return Result.from_json(path.read_text())
-        except (OSError, ValueError, TypeError, KeyError):
-            return None
+        return _load(self.out / "results" / student / f"{assignment}.json")
 
-    def _missing(self, intake: Intake, results: list[Result], template: Path) -> list[Result]:
-        have = {(r.student, r.assignment) for r in results}
-        expected = sorted({r.assignment for r in results})  # the assignments this batch is about
-        return [Result(s, a, MISSING, cells=max_scores(template, a), message="no submission found")
-                for s in sorted(intake.students) for a in expected if (s, a) not in have]
+    def _class(self, main, intake: Intake, current: list[Result], stopped: list[dict], template: Path) -> list[Result]:
+        """The class as the outputs show it: every result stored by earlier runs (other folders, late
+        submissions) with this folder's current ones over them; a submission this run did not get to
+        is 'not graded yet' (never 'missing', never an older file's grade); every student of the class
+        without a result for one of its assignments is missing it."""
+        results = {(r.student, r.assignment): r for r in map(_load, sorted((self.out / "results").glob("*/*.json")))
+                   if r is not None}
+        results |= {(r.student, r.assignment): r for r in current}
+        for t in stopped:
+            results[t["student"], t["assignment"]] = Result(
+                t["student"], t["assignment"], NOT_GRADED, origin=t["origin"],
+                message="the run was stopped before this submission was graded; the next run grades it")
+        with main.gradebook() as gb:
+            students = {s.id for s in gb.students} | intake.students | {s for s, _ in results}
+        expected = {a: max_scores(template, a) for a in {a for _, a in results}}  # the assignments graded so far
+        results |= {(s, a): Result(s, a, MISSING, cells=dict(cells), message="no submission found")
+                    for s in students for a, cells in expected.items() if (s, a) not in results}
+        return [results[k] for k in sorted(results)]
 
     # -- merging into the one gradebook ---------------------------------------------------------
     def _merge(self, main, results: list[Result], submitted: dict | None = None) -> None:
         with main.gradebook() as gb:
             for r in results:
+                if r.status == NOT_GRADED:
+                    continue  # nothing to record: the gradebook keeps what it had
                 gb.update_or_create_student(r.student)
                 when = (submitted or {}).get((r.student, r.assignment))
                 gb.update_or_create_submission(r.assignment, r.student, **({"timestamp": when} if when else {}))
@@ -192,21 +234,113 @@ class Grader:
         """Feedback pages of submissions a human has scored are made again from the merged gradebook,
         so they show the manual scores."""
         with main.gradebook() as gb:
-            scored = [r for r in results if (self.out / "autograded" / r.student / r.assignment).is_dir()
+            scored = [r for r in results if r.status != NOT_GRADED
+                      and (self.out / "autograded" / r.student / r.assignment).is_dir()
                       and any(g.manual_score is not None
                               for g in gb.find_submission_notebook(r.assignment, r.assignment, r.student).grades)]
         for r in scored:
             main.api.generate_feedback(r.assignment, r.student, force=True)
 
     # -- outputs ------------------------------------------------------------------------------
-    def _write_outputs(self, main, intake: Intake, results: list[Result], graded_now: int) -> None:
+    def _write_outputs(self, main, intake: Intake, results: list[Result]) -> None:
         from .reports import write_class_report, write_grades_csv, write_intake
         write_grades_csv(self.out / "grades.csv", main, results)
         write_class_report(self.out, main, results)
-        write_intake(self.out / "intake.txt", intake, results, graded_now)
+        write_intake(self.out / "intake.txt", intake, results, self.counts)
 
 
 GRADER_LOG = "grader.log"
+
+
+def _load(path: Path) -> Result | None:
+    try:
+        return Result.from_json(path.read_text())
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # unreadable (a run stopped while writing it): graded again
+
+
+class Stop:
+    """Ctrl-C during a run. A terminal sends it to the whole process group; nbgrader catches every
+    exception, KeyboardInterrupt included, and would store it as the submission's crash. So grading
+    happens in worker processes that ignore it, and here the first Ctrl-C only asks the run to stop
+    (the batch looks between results: nothing more starts, what is in flight is dropped, what
+    finished is saved), and a second one ends the process at once, before anything else is written."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.requested = False
+        self.at_once: list = []  # what a second Ctrl-C does before exiting: end the grading workers
+        self._previous = None
+
+    def __enter__(self) -> "Stop":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._interrupt)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _interrupt(self, signum, frame) -> None:
+        if not self.requested:
+            self.requested = True
+            print("\nCtrl-C: stopping. Submissions being graded are dropped (graded at the next run); what "
+                  "finished is saved. Press Ctrl-C again to stop at once.", file=sys.stderr, flush=True)
+            return
+        for end in self.at_once:
+            end()
+        print(f"\nCtrl-C again: stopped at once. Results finished so far are kept in {self.out}/results; "
+              "grades.csv and the reports were not updated. Run the same command again to finish.",
+              file=sys.stderr, flush=True)
+        os._exit(130)
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _worker_start(log: str) -> None:
+    """A grading worker process: Ctrl-C is the batch's to handle (already ignored, inherited from
+    the batch while it started this process); SIGTERM from a stopping batch ends the kernels it
+    started, which run in sessions of their own, and then the worker, recording nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _end_worker)
+    warnings_to_file(log)
+
+
+def _end_worker(signum, frame) -> None:
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            children = [int(pid) for pid in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for pid in children:
+            with contextlib.suppress(OSError):
+                if os.getpgid(pid) == pid:
+                    os.killpg(pid, signal.SIGKILL)  # a kernel (or its sandbox) and what it started
+                else:
+                    os.kill(pid, signal.SIGKILL)
+    os._exit(1)
+
+
+def _end_workers(pool: ProcessPoolExecutor, wait: float = 5.0) -> None:
+    """End a pool's worker processes now (Python 3.11 has no public way; ``_processes`` is the pool's
+    own): SIGTERM (``_end_worker``), and SIGKILL for one still there after ``wait`` seconds."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.terminate()
+    deadline = time.monotonic() + wait
+    for process in processes if wait else []:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
 
 
 def _append_warning(log: str, message, category, filename, lineno, file=None, line=None) -> None:

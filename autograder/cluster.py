@@ -15,10 +15,13 @@ the submission's status is ``grader error`` (graded again at the next run).
 Faults: a worker that dies mid-submission has its task retried on another by the scheduler (results
 are keyed by student and assignment and stored once); a submission whose grading kills workers
 again and again ends as ``crashed`` after the scheduler's ``allowed-failures`` (default 3); a lost
-scheduler ends the run with :class:`SchedulerLost`, everything graded so far kept for the re-run.
+worker is said in one line; with no worker connected the run waits ``COURSE_WORKER_WAIT`` seconds
+(60), then ends with :class:`NoWorkers`; a lost scheduler ends the run with :class:`SchedulerLost`,
+everything graded so far kept for the re-run. Ctrl-C cancels the tasks left and records nothing more.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
@@ -34,13 +37,22 @@ import time
 from pathlib import Path
 
 from . import REPO_ROOT, exercises
+from .reports import count
 from .results import CRASHED, GRADER_ERROR, Result, _sha
 
 CONNECT_TIMEOUT = 30  # seconds to reach the scheduler, and to reconnect after losing it
 
 
-class SchedulerLost(RuntimeError):
+class ClusterError(RuntimeError):
+    """The cluster cannot grade: the run stops, everything graded so far kept for the next run."""
+
+
+class SchedulerLost(ClusterError):
     """The Dask scheduler could not be reached, or went away during the run."""
+
+
+class NoWorkers(ClusterError):
+    """No grader worker was connected for ``worker_wait()`` seconds."""
 
 
 # ---------------------------------------------------------------- what a task expects of its worker
@@ -116,9 +128,10 @@ def local_template() -> Path:
 
 # ---------------------------------------------------------------- the instructor's side
 
-def grade_on_cluster(grader, tasks: list[dict]) -> list[Result]:
+def grade_on_cluster(grader, tasks: list[dict], stop) -> list[Result]:
     """Grade ``tasks`` (the batch's, with a ``path`` each) on the cluster at ``grader.scheduler``,
-    storing each result with ``grader._collect`` as it arrives."""
+    storing each result with ``grader._collect`` as it arrives, until done or ``stop.requested``
+    (Ctrl-C: the tasks left are cancelled and nothing more is recorded)."""
     from concurrent.futures import CancelledError
 
     from distributed import Client, KilledWorker, as_completed
@@ -132,16 +145,14 @@ def grade_on_cluster(grader, tasks: list[dict]) -> list[Result]:
             "`dask scheduler` and workers with `make grade-worker SCHEDULER=...`, or leave SCHEDULER out to grade "
             "on this machine; nothing was graded.") from None
     expect = {a: fingerprint(grader.version, a) for a in sorted({t["assignment"] for t in tasks})}
-    bar = _progress(len(tasks), grader.progress)
     done: dict[tuple[str, str], Result] = {}
     pending, owner = list(reversed(tasks)), {}
     finished = as_completed(loop=client.loop)
+    workers = Workers(client, grader, owner, lambda: len(done), len(tasks))
+    bar = None
 
     def submit_more() -> None:  # a few tasks per grading slot in flight; the rest wait here
-        try:
-            window = 2 * max(1, sum(client.nthreads().values()))
-        except OSError as error:  # the scheduler went away while we asked it
-            raise SchedulerLost(_lost(grader, len(done), len(tasks), error)) from None
+        window = 2 * max(1, workers.threads)
         while pending and len(owner) < window:
             task = pending.pop()
             wire = {k: task[k] for k in ("student", "assignment", "key", "origin")}
@@ -152,40 +163,116 @@ def grade_on_cluster(grader, tasks: list[dict]) -> list[Result]:
             finished.add(future)
 
     try:
-        submit_more()
-        for future in finished:
-            task = owner.pop(future)
-            try:
-                result, files = future.result()
-            except KilledWorker as error:
-                n = error.allowed_failures + 1
-                result, files = _failed(task, CRASHED, (
-                    f"the grader worker grading this submission died {n} time{'s' if n > 1 else ''} (the last was "
-                    f"{error.last_worker.address}), so it was not tried again in this run; the next run tries "
-                    "again. See the workers' logs (memory? the OOM killer?)")), {}
-            except CancelledError as error:
-                if getattr(error, "reason", "") == "scheduler-connection-lost" or client.status != "running":
-                    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)  # its reconnection's noise
-                    raise SchedulerLost(_lost(grader, len(done), len(tasks))) from None
-                result, files = _failed(task, GRADER_ERROR, f"the cluster cancelled this task ({error})"), {}
-            except Exception as error:  # e.g. a worker whose checkout cannot even load this module
-                result, files = _failed(task, GRADER_ERROR, (
-                    f"a grader worker could not run the grader ({type(error).__name__}: {str(error)[:300]}); "
-                    "is every worker a checkout of the same course version?")), {}
-            if (result.student, result.assignment) != (task["student"], task["assignment"]):  # never trust a path
-                result, files = _failed(task, GRADER_ERROR, "a grader worker answered for another submission"), {}
-            done[(result.student, result.assignment)] = grader._collect(task, result, files)
-            bar.update(1)
-            del future
-            if pending:
+        workers.look()
+        bar = _progress(len(tasks), grader.progress)
+        submit_more()  # queued on the scheduler even while no worker is there
+        while owner and not stop.requested:
+            ready = finished.next_batch(block=False)
+            if not ready:
+                workers.check()  # a lost worker is said; none for too long ends the run
+                time.sleep(POLL)
+                continue
+            for future in ready:
+                if stop.requested:
+                    break  # what is left is cancelled below, never recorded: graded at the next run
+                task = owner.pop(future)
+                try:
+                    result, files = future.result()
+                except KilledWorker as error:
+                    n = error.allowed_failures + 1
+                    result, files = _failed(task, CRASHED, (
+                        f"the grader worker grading this submission died {n} time{'s' if n > 1 else ''} (the last "
+                        f"was {error.last_worker.address}), so it was not tried again in this run; the next run "
+                        "tries again. See the workers' logs (memory? the OOM killer?)")), {}
+                except CancelledError as error:
+                    if getattr(error, "reason", "") == "scheduler-connection-lost" or client.status != "running":
+                        raise SchedulerLost(_lost(grader, len(done), len(tasks))) from None
+                    result, files = _failed(task, GRADER_ERROR, f"the cluster cancelled this task ({error})"), {}
+                except Exception as error:  # e.g. a worker whose checkout cannot even load this module
+                    result, files = _failed(task, GRADER_ERROR, (
+                        f"a grader worker could not run the grader ({type(error).__name__}: {str(error)[:300]}); "
+                        "is every worker a checkout of the same course version?")), {}
+                if (result.student, result.assignment) != (task["student"], task["assignment"]):  # never trust a path
+                    result, files = _failed(task, GRADER_ERROR, "a grader worker answered for another submission"), {}
+                done[(result.student, result.assignment)] = grader._collect(task, result, files)
+                bar.update(1)
+                del future
+            if pending and not stop.requested:
                 submit_more()
+    except SchedulerLost:
+        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)  # its reconnection's noise
+        raise
     finally:
-        bar.close()
-        try:
+        if bar is not None:
+            bar.close()
+        with contextlib.suppress(Exception):  # a scheduler already gone: nothing to cancel
+            if owner:
+                client.cancel(list(owner), force=True)
+        with contextlib.suppress(Exception):  # closing a client whose scheduler is gone: nothing left to do
             client.close(timeout=5)
-        except Exception:  # closing a client whose scheduler is gone: nothing left to do
-            pass
     return list(done.values())
+
+
+POLL = 0.2  # seconds between looks at the cluster while waiting for results
+
+
+def worker_wait() -> float:
+    """How long a run waits for a grader worker when none is connected (COURSE_WORKER_WAIT, seconds)."""
+    return float(os.environ.get("COURSE_WORKER_WAIT", "60"))
+
+
+class Workers:
+    """The cluster's grader workers as the run sees them, looked at about once a second: a worker that
+    left is said in one line (the scheduler retries its submissions on the others); while none is
+    connected the run says so and waits ``worker_wait()`` seconds for one, then ends with :class:`NoWorkers`."""
+
+    def __init__(self, client, grader, owner: dict, graded, total: int):
+        self.client, self.grader, self.owner, self.graded, self.total = client, grader, owner, graded, total
+        self.known: dict[str, list[str]] = {}  # worker address -> the task keys it was grading
+        self.threads = 0
+        self.last = 0.0
+        self.none_since: float | None = None
+
+    def check(self) -> None:
+        if time.monotonic() - self.last < 1.0:
+            return
+        self.look()
+        if self.known:
+            self.none_since = None
+            return
+        wait = worker_wait()
+        if self.none_since is None:
+            self.none_since = time.monotonic()
+            self.grader.say(f"no grader worker is connected to the Dask scheduler at {self.grader.scheduler}; "
+                            f"waiting up to {wait:g} s for one (start them with `make grade-worker "
+                            f"SCHEDULER={self.grader.scheduler}`) ...")
+        elif time.monotonic() - self.none_since > wait:
+            graded = self.graded()
+            raise NoWorkers(
+                f"no grader worker connected to the Dask scheduler at {self.grader.scheduler} within {wait:g} s "
+                "(COURSE_WORKER_WAIT). Start workers with `make grade-worker SCHEDULER="
+                f"{self.grader.scheduler}` on the machines that grade (each a checkout of this course version), "
+                "or leave SCHEDULER out to grade on this machine. "
+                + (f"The {graded} submissions graded so far are kept in {self.grader.out}/results and the same "
+                   "command resumes with the rest; " if graded else "Nothing was graded; ")
+                + "grades.csv and the reports were not updated.")
+
+    def look(self) -> None:
+        self.last = time.monotonic()
+        try:
+            if self.client.status != "running":  # reconnecting: asking would wait for the scheduler
+                raise OSError(f"the client is {self.client.status}")
+            processing = self.client.processing()
+            self.threads = sum(self.client.nthreads().values())
+        except OSError as error:  # the scheduler went away
+            raise SchedulerLost(_lost(self.grader, self.graded(), self.total, error)) from None
+        names = {future.key: f"{t['student']}/{t['assignment']}" for future, t in self.owner.items()}
+        for address in sorted(set(self.known) - set(processing)):
+            held = [names[k] for k in self.known[address] if k in names]
+            self.grader.say(f"grader worker {address} left the cluster "
+                            f"({count(len(processing), 'worker')} still connected)"
+                            + (f"; retrying {', '.join(held)} on another worker" if held else "") + ".")
+        self.known = {address: list(keys) for address, keys in processing.items()}
 
 
 def _failed(task: dict, status: str, message: str) -> Result:
@@ -237,7 +324,8 @@ class Loopback:
                 time.sleep(0.2)
         for _ in range(workers):
             self.add_worker(nworkers)
-        self.wait_for_workers(workers * nworkers, deadline - time.monotonic())
+        if workers:
+            self.wait_for_workers(workers * nworkers, deadline - time.monotonic())
         return self
 
     def add_worker(self, nworkers: int = 1) -> subprocess.Popen:

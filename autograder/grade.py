@@ -15,7 +15,9 @@ gradebook and written out (``autograder.batch``, ``autograder.reports``):
 - ``logs/<student>/<assignment>/<assignment>.log``: what the student's kernel wrote to stderr.
 
 A submission is graded again only when its file, its master, the grader's code or a limit changed
-(``--force`` regrades everything); manual scores given in formgrader survive regrading.
+(``--force`` regrades everything); manual scores given in formgrader survive regrading. Another
+folder (late submissions) merges into the class already in ``--out``. An empty folder, or one
+student's folder, is refused with exit status 2; Ctrl-C saves what finished and exits with 130.
 """
 from __future__ import annotations
 
@@ -24,8 +26,8 @@ import sys
 
 from . import REPO_ROOT
 from .batch import Grader
-from .cluster import SchedulerLost
-from .intake import DEFAULT_PATTERN
+from .cluster import ClusterError
+from .intake import DEFAULT_PATTERN, InputError
 
 __all__ = ["Grader", "main"]
 
@@ -46,18 +48,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"protection: {describe()}", file=sys.stderr)
         grader = Grader(args.out, args.workers, args.pattern, scheduler=args.scheduler)
         results = grader.run(args.submissions, force=args.force)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except SchedulerLost as error:
+    except ClusterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
-    from .reports import run_summary
-    for line in run_summary(results, grader.graded_now):  # the same lines as at the top of intake.txt
+    except KeyboardInterrupt:  # Ctrl-C before grading began (reading the folder): nothing was written
+        print("\nstopped by Ctrl-C before grading began; nothing was graded or written.", file=sys.stderr)
+        return 130
+    from .reports import problems_summary, run_summary
+    for line in run_summary(results, grader.counts):  # the same lines as at the top of intake.txt
+        print(line)
+    for line in problems_summary(grader.intake, grader.out):
         print(line)
     print(f"Grades: {args.out}/grades.csv; report: {args.out}/report.md; every problem: {args.out}/intake.txt; "
           f"the grader's warnings: {args.out}/grader.log")
-    return 0
+    return 130 if grader.counts.stopped else 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ Two layouts are accepted:
 
 Nothing is dropped silently: every file ends up either as a submission or in ``problems``
 (unknown notebook names, duplicates where the newest wins, unreadable archives, stray files).
-A zip archive that cannot be read whole is rejected whole, never half-used.
+A zip archive that cannot be read whole is rejected whole, never half-used. A folder with no
+submission, or one that looks like a single student's (notebooks named like the assignments, with
+no student id), is refused (``refuse_unusable``) rather than graded into a wrong class.
 """
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ class Intake:
     submissions: dict[tuple[str, str], Submission] = field(default_factory=dict)
     students: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
+    folder: Path = Path()
+    unowned: list[str] = field(default_factory=list)  # named like an assignment, with no student id
 
     def add(self, sub: Submission) -> None:
         self.students.add(sub.student)
@@ -78,13 +82,15 @@ def collect(folder: Path | str, assignments: list[str], workdir: Path | str,
         raise FileNotFoundError(
             f"The submissions folder {folder} does not exist. Pass the folder you downloaded, laid out "
             "<student_id>/<notebook>.ipynb or as your LMS's flat download: make autograde SUBMISSIONS=path/to/folder")
-    intake = Intake()
+    intake = Intake(folder=folder)
     regex = re.compile(pattern)
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder)
         if any(part.startswith(".") or part == "__MACOSX" for part in rel.parts):
             continue  # hidden files and macOS metadata are not submissions
-        if path.suffix.lower() == ".zip":
+        if path.suffix.lower() in (".zip", ".ipynb") and _unowned(rel, assignments, regex):
+            intake.unowned.append(str(rel))
+        elif path.suffix.lower() == ".zip":
             _read_zip(path, rel, assignments, workdir, regex, intake)
         elif path.suffix.lower() == ".ipynb":
             _place(rel, path, str(rel), path.stat().st_mtime, assignments, regex, intake)
@@ -95,6 +101,48 @@ def collect(folder: Path | str, assignments: list[str], workdir: Path | str,
                 intake.students.add(rel.parts[0])
             intake.problems.append(f"unknown file: {rel} (not a notebook or a zip archive), ignored")
     return intake
+
+
+def _unowned(rel: Path, assignments: list[str], regex: re.Pattern) -> bool:
+    """A file whose student id would really be part of an assignment's name: a notebook named
+    like the assignment directly in the folder ("01_tensors.ipynb", "01_tensors (1).ipynb"), or an
+    assignment's own folder taken for a student's (nbgrader's <assignment>/<assignment>.ipynb)."""
+    if len(rel.parts) > 1:
+        return rel.parts[0] in assignments
+    name = rel.name.lower()
+    for assignment in assignments:
+        if name.startswith(assignment.lower()):
+            match = regex.match(rel.name)
+            return match is None or match.end("student") <= len(assignment)
+    return False
+
+
+class InputError(ValueError):
+    """A submissions folder that would grade into a wrong class; nothing was graded or written."""
+
+
+def refuse_unusable(intake: Intake, assignments: list[str]) -> None:
+    """Raise InputError for a folder that looks like one student's, or that holds no submission."""
+    folder = intake.folder
+    example = assignments[1] if len(assignments) > 1 else assignments[0]
+    layouts = (f"SUBMISSIONS must be the folder that holds one folder per student ({folder}/<student_id>/"
+               f"{example}.ipynb) or your LMS's flat download (files named <student_id>_..._{example}.ipynb)")
+    if intake.unowned:
+        more = len(intake.unowned) - 3
+        shown = ", ".join(intake.unowned[:3]) + (f" and {more} more" if more > 0 else "")
+        raise InputError(
+            f"{folder} looks like one student's folder, not a class: it holds {shown}, named like the "
+            f"assignments with no student id, so the grader cannot tell whose they are. {layouts}. To grade one "
+            f"student, put their folder in a class folder under their id (mkdir -p class && cp -r {folder} "
+            "class/<student_id>) and pass that: make autograde SUBMISSIONS=class. Nothing was graded or written.")
+    if not intake.submissions:
+        more = len(intake.problems) - 3
+        found = ("; what it holds instead: " + "; ".join(intake.problems[:3])
+                 + (f" (and {more} more)" if more > 0 else "")) if intake.problems else ""
+        raise InputError(
+            f"{folder} holds no submission of this course's notebooks ({', '.join(assignments)}){found}. "
+            f"{layouts}; if the submissions are in a subfolder, pass that one. Nothing was graded, and the "
+            "grading folder (grades.csv, report.md) was left as it was.")
 
 
 # nbgrader collect's record of when a student submitted: <student>/<assignment>/timestamp.txt (the hub's layout).

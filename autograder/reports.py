@@ -2,8 +2,22 @@
 from __future__ import annotations
 
 import csv
+import io
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
+
+# A submission a stopped run did not get to: shown as such (never as missing, never with an older
+# file's grade), stored nowhere, graded at the next run.
+NOT_GRADED = "not graded yet"
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` all at once: a run stopped midway leaves the old file, never half a new one."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
 
 
 def _cell_value(grade) -> float | str:
@@ -25,6 +39,8 @@ def scores(main, results) -> dict[tuple[str, str], dict[str, float | str]]:
     table = {}
     with main.gradebook() as gb:
         for r in results:
+            if r.status == NOT_GRADED:
+                continue  # no scores yet: its cells stay empty
             notebook = gb.find_submission_notebook(r.assignment, r.assignment, r.student)
             table[(r.student, r.assignment)] = {g.name: _cell_value(g) for g in notebook.grades}
     return table
@@ -57,16 +73,17 @@ def write_grades_csv(path: Path, main, results) -> None:
             row[f"{a} total"] = _fmt(subtotal)
             row[f"{a} status"] = status
             for gid in columns[a]:
-                value = values.get(gid, 0.0)
+                value = values.get(gid, "" if status == NOT_GRADED else 0.0)
                 row[f"{a}:{gid}"] = value if value == "" else _fmt(value)
         row["status"] = "; ".join(statuses) or "graded"
         row["total"] = _fmt(total)
         row["max"] = _fmt(sum(max_of.values()))
         rows.append(row)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header, quoting=csv.QUOTE_MINIMAL)
-        writer.writeheader()
-        writer.writerows(rows)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=header, quoting=csv.QUOTE_MINIMAL)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_whole(path, text.getvalue())
 
 
 def _fmt(value: float) -> str:
@@ -103,10 +120,12 @@ def write_class_report(out: Path, main, results) -> None:
         course_max = sum(float(gb.find_assignment(a).max_score) for a in assignments)
     students = sorted({r.student for r in results})
     lines = ["# Class report", "", f"{len(students)} students, "
-             f"{sum(r.status != 'missing' for r in results)} submissions. Means and failure rates are over "
+             f"{sum(r.status not in ('missing', NOT_GRADED) for r in results)} submissions graded"
+             + (f" ({count(sum(r.status == NOT_GRADED for r in results), 'submission')} {NOT_GRADED})"
+                if any(r.status == NOT_GRADED for r in results) else "") + ". Means and failure rates are over "
              "the submitted notebooks; a written answer counts once a person has scored it.", ""]
     for a in assignments:
-        submitted = [r for r in results if r.assignment == a and r.status != "missing"]
+        submitted = [r for r in results if r.assignment == a and r.status not in ("missing", NOT_GRADED)]
         maxima = {gid: cell.max for r in results if r.assignment == a for gid, cell in r.cells.items()}
         lines += [f"## {a}", "", "| exercise | max | mean | failure rate |", "|---|---|---|---|"]
         lines += exercise_rows(columns[a], [table[(r.student, a)] for r in submitted], maxima)
@@ -118,14 +137,16 @@ def write_class_report(out: Path, main, results) -> None:
     lines += ["## Slowest submissions", "", "| student | assignment | seconds | status |", "|---|---|---|---|"]
     lines += [f"| {r.student} | {r.assignment} | {r.seconds:.1f} | {r.status} |" for r in slow]
     lines += ["", "![Distribution of totals](totals.png)", ""]
-    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    write_whole(out / "report.md", "\n".join(lines))
     plot_totals(out / "totals.png", totals, course_max, waiting)
 
 
 def plot_totals(path: Path, totals: list[float], course_max: float, waiting: bool = False) -> None:
     import matplotlib.pyplot as plt
     fig = totals_figure(totals, course_max, waiting)
-    fig.savefig(path, dpi=100, metadata={"Software": None})
+    partial = path.with_name(f".{path.name}.partial.png")
+    fig.savefig(partial, dpi=100, metadata={"Software": None})
+    os.replace(partial, path)
     plt.close(fig)
 
 
@@ -157,24 +178,49 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def run_summary(results, graded_now: int) -> list[str]:
-    """A run in two sentences, the same on the terminal and in intake.txt: what this run did, and
-    the statuses of the class's results."""
-    submitted = sum(r.status != "missing" for r in results)
-    students = len({r.student for r in results})
+@dataclass
+class RunCounts:
+    """What one run did with its folder: submissions found, graded now, unchanged (results kept),
+    and not graded because the run was stopped."""
+    folder: str = ""
+    found: int = 0
+    graded: int = 0
+    kept: int = 0
+    stopped: int = 0
+
+
+def run_summary(results, run: RunCounts) -> list[str]:
+    """The run in two sentences, the same on the terminal and in intake.txt: what this run did with
+    its folder, then the class as grades.csv shows it (earlier runs' folders included), by status."""
+    first = (f"This run: {count(run.found, 'submission')} in {run.folder}: {run.graded} run through the grader, "
+             f"{run.kept} unchanged since the last run (results kept)")
+    if run.stopped:
+        first += f", {run.stopped} {NOT_GRADED} (stopped by Ctrl-C: run the same command again to grade them)"
     statuses: dict[str, int] = {}
     for r in results:
         statuses[r.status] = statuses.get(r.status, 0) + 1
-    return [f"{count(submitted, 'submission')} from {count(students, 'student')}: {graded_now} graded in this run, "
-            f"{submitted - graded_now} unchanged since the last run (their results kept).",
-            "Statuses: " + (", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "none") + "."]
+    students = len({r.student for r in results})
+    second = (f"The class in grades.csv: {count(students, 'student')}; by notebook: "
+              + (", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "none") + ".")
+    return [first + ".", second]
 
 
-def write_intake(path: Path, intake, results, graded_now: int) -> None:
+def write_intake(path: Path, intake, results, run: RunCounts) -> None:
     from .sandbox import describe
     lines = [f"Protection: {describe()}", ""]
-    lines += run_summary(results, graded_now) + [""]
+    lines += run_summary(results, run) + [""]
     lines += ["Problems with the input:"] + [f"- {p}" for p in intake.problems] if intake.problems else ["No problems with the input."]
     lines += ["", "Statuses:"] + [f"- {r.student}/{r.assignment}: {r.status}" + (f" ({r.message})" if r.message else "")
                                   for r in results]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_whole(path, "\n".join(lines) + "\n")
+
+
+def problems_summary(intake, out: Path, shown: int = 5) -> list[str]:
+    """The input's problems for the terminal: how many, the first few, where the rest are."""
+    if not intake.problems:
+        return []
+    lines = [f"{count(len(intake.problems), 'problem')} with the input (every one in {out}/intake.txt):"]
+    lines += [f"- {p}" for p in intake.problems[:shown]]
+    if len(intake.problems) > shown:
+        lines.append(f"- ... and {len(intake.problems) - shown} more in {out}/intake.txt")
+    return lines

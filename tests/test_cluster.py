@@ -89,7 +89,7 @@ def test_cluster_grades_exactly_like_the_local_pool(tmp_path, cluster):
     assert again.graded_now == 0
 
 
-def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(tmp_path, cluster):
+def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(tmp_path, cluster, capsys):
     submissions, out = tmp_path / "submissions", tmp_path / "grading"
     _batch(submissions)
     for student in ("syntax", "twice", "zipped_4711_submission.zip"):  # a shorter batch: 3 to grade, 1 absent
@@ -98,10 +98,12 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(tmp_pa
     c = cluster(2)
     killed = []
     killer = _kill_in_background(c, _busy_worker(lambda: any((out / "results").glob("*/*.json"))), killed)
-    grader = Grader(out, workers=2, progress=False, scheduler=c.address)
+    grader = Grader(out, workers=2, progress=True, scheduler=c.address)
     results = grader.run(submissions)
     killer.join(5)
     assert killed, "no worker was grading after the first result came back"
+    lost = [line for line in capsys.readouterr().err.splitlines() if "left the cluster" in line]
+    assert len(lost) == 1 and "(1 worker still connected)" in lost[0], lost  # said once, in one line
     assert sum(p.poll() is None for p in c.processes) == 2, "the scheduler and one worker remain"
     expected = {s: v for s, v in EXPECTED.items() if s in ("perfect", "blank", "partial", "absent")}
     assert [(r.student, r.status) for r in results] == sorted((s, v[3]) for s, v in expected.items())
@@ -113,7 +115,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(tmp_pa
     assert sorted(rows) == sorted(expected)
     assert {s: (r[f"{A}:test_fahrenheit"], r[f"{A}:test_digit_counts"], r[f"{A}:written_hidden_tests"],
                 r[f"{A} status"]) for s, r in rows.items()} == expected
-    assert "3 graded in this run" in (out / "intake.txt").read_text()
+    assert "3 run through the grader" in (out / "intake.txt").read_text()
 
 
 def test_refusals_crashes_and_a_lost_scheduler_end_with_a_clear_word(tmp_path, cluster):

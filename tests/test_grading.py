@@ -167,7 +167,7 @@ def test_batch_graded_in_parallel_gives_expected_grades(tmp_path):
     Grader(out, workers=2, progress=False).run(submissions)
     assert time.perf_counter() - start < 15, "an unchanged batch should come from the cache"
     assert (out / "grades.csv").read_bytes() == before
-    assert "0 graded in this run" in (out / "intake.txt").read_text()
+    assert "0 run through the grader, 6 unchanged" in (out / "intake.txt").read_text()
 
 
 def _rows_from_text(text):

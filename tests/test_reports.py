@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from autograder import REPO_ROOT, exercises
 from autograder.preprocessors import ExplainBlankAnswers, HideHiddenTests
-from autograder.reports import AWAITING, exercise_rows, run_summary, totals_figure
+from autograder.reports import AWAITING, NOT_GRADED, RunCounts, exercise_rows, run_summary, totals_figure
 from autograder.results import CellScore, Result
 
 
@@ -32,12 +32,15 @@ def _result(student, status, seconds=1.0):
 
 def test_the_run_summary_reads_as_english_and_counts_right():
     results = [_result("ann", "graded"), _result("bob", "graded"), _result("cyd", "missing")]
-    assert run_summary(results, graded_now=0) == [
-        "2 submissions from 3 students: 0 graded in this run, 2 unchanged since the last run (their results kept).",
-        "Statuses: 2 graded, 1 missing."]
-    assert run_summary([_result("ann", "crashed")], graded_now=1) == [
-        "1 submission from 1 student: 1 graded in this run, 0 unchanged since the last run (their results kept).",
-        "Statuses: 1 crashed."]
+    assert run_summary(results, RunCounts("subs", found=2, kept=2)) == [
+        "This run: 2 submissions in subs: 0 run through the grader, 2 unchanged since the last run (results kept).",
+        "The class in grades.csv: 3 students; by notebook: 2 graded, 1 missing."]
+    # what the run did is never called "graded" beside the statuses, where "graded" is an outcome
+    assert run_summary([_result("ann", "crashed"), _result("bob", NOT_GRADED)],
+                       RunCounts("late", found=2, graded=1, stopped=1)) == [
+        "This run: 2 submissions in late: 1 run through the grader, 0 unchanged since the last run (results kept), "
+        "1 not graded yet (stopped by Ctrl-C: run the same command again to grade them).",
+        "The class in grades.csv: 2 students; by notebook: 1 crashed, 1 not graded yet."]
 
 
 def test_totals_plot_counts_whole_students_and_shows_the_maximum():
@@ -90,8 +93,9 @@ def test_the_grading_terminal_says_what_happens_and_agrees_with_intake(tmp_path)
         assert stage in stderr, f"{stage!r} missing from the terminal:\n{stderr[-3000:]}"
     assert "Warning" not in stderr, f"a warning reached the terminal:\n{stderr[-3000:]}"
     summary = run.stdout.splitlines()[:2]
-    assert summary == ["2 submissions from 2 students: 2 graded in this run, 0 unchanged since the last run "
-                       "(their results kept).", "Statuses: 2 graded."], run.stdout
+    assert summary == [f"This run: 2 submissions in {submissions}: 2 run through the grader, 0 unchanged since "
+                       "the last run (results kept).", "The class in grades.csv: 2 students; by notebook: 2 graded."], \
+        run.stdout
     intake = (out / "intake.txt").read_text()
     assert "\n".join(summary) in intake, "the terminal and intake.txt say the same"
     report = (out / "report.md").read_text()
