@@ -122,22 +122,10 @@ def check_notebook(path: Path, assignment: str) -> tuple[str, str] | None:
 
 
 def stopped_cells(path: Path) -> tuple[str, str] | None:
-    """A finding when a cell hit a time limit or the kernel died, read from the autograded notebook."""
+    """A finding when a cell hit a time limit or the kernel died, from the executor's own record."""
     import nbformat
-    from .sandbox import KERNEL_DIED, TIME_LIMIT
-    nb = nbformat.read(str(path), as_version=4)
-    names: dict[str, str] = {}
-    for i, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            if output.get("output_type") == "error":
-                names.setdefault(output.get("ename"), cells.grade_id(cell) or f"cell {i}")
-    if KERNEL_DIED in names:
-        return CRASHED, f"the kernel died in {names[KERNEL_DIED]}; later cells did not run"
-    if TIME_LIMIT in names:
-        return TIMED_OUT, f"the notebook ran past its time limit in {names[TIME_LIMIT]}"
-    if "CellTimeoutError" in names:
-        return TIMED_OUT, f"{names['CellTimeoutError']} stopped at the per-cell time limit"
-    return None
+    from .results import GRADING_KEY, execution_finding
+    return execution_finding(nbformat.read(str(path), as_version=4).metadata.get(GRADING_KEY))
 
 
 def _last_error_line(log: str) -> str:
