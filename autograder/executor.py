@@ -125,8 +125,8 @@ class GradingExecute(PolledReplies, Execute):
         finally:
             timer.cancel()
         if stop is not None:
-            if keep:
-                later = [i for i in (*run, *judge) if i > stop[0]]
+            if keep:  # a stop while judging leaves the student's cells as they ran
+                later = [i for i in (judge if stop[1] else (*run, *judge)) if i > stop[0]]
                 text = f"not run: {self._stopped_by()} in an earlier cell"
             else:
                 later = [i for i in judge if i > stop[0]] if stop[1] else list(judge)

@@ -6,20 +6,20 @@ The attacks (tests/attacks/outputs.py) are graded by the real grader, in one bat
 students. Needs the bubblewrap sandbox.
 """
 import csv
-import json
 
 import nbformat
 import pytest
 
 from autograder import sandbox
 from autograder.grade import Grader
-from autograder.results import GRADING_KEY
+from autograder.results import CRASHED, GRADER_ERROR, GRADING_KEY, TIMED_OUT, execution_finding
 from tests.attacks import outputs
 from tests.attacks.boundary import HIDDEN_MARKERS
 from tests.attacks.catalogue import A
 from tests.attacks.outputs import CELL_LIMIT, NOTEBOOK_LIMIT
 
-pytestmark = pytest.mark.slow
+needs_sandbox = pytest.mark.skipif(sandbox.bwrap() is None,
+                                   reason="bubblewrap is not installed: `make sandbox` installs it as root")
 
 OLD_NOTE = "output not kept"  # what the filter this design replaced wrote over the student's outputs
 
@@ -46,7 +46,8 @@ def _feedback(out, student):
     return (out / "feedback" / student / A / f"{A}.html").read_text()
 
 
-@pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap is not installed: `make sandbox` installs it as root")
+@pytest.mark.slow
+@needs_sandbox
 def test_scores_and_statuses(graded):
     out, results = graded
     with open(out / "grades.csv", newline="") as handle:
@@ -61,7 +62,8 @@ def test_scores_and_statuses(graded):
     assert "test_fahrenheit" in results["kernel-dies-while-judged"].message
 
 
-@pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap is not installed: `make sandbox` installs it as root")
+@pytest.mark.slow
+@needs_sandbox
 def test_no_hidden_input_reaches_what_the_grader_writes(graded):
     out, _ = graded
     files = [p for kind in ("autograded", "feedback") for p in (out / kind).rglob("*") if p.is_file()]
@@ -83,7 +85,8 @@ def test_no_hidden_input_reaches_what_the_grader_writes(graded):
     assert [(o.ename, o.evalue) for o in errors] == [("KernelDied", "the grader said so")]
 
 
-@pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap is not installed: `make sandbox` installs it as root")
+@pytest.mark.slow
+@needs_sandbox
 def test_status_comes_from_the_grader_record(graded):
     out, _ = graded
     seen = {s: _graded_nb(out, s).metadata[GRADING_KEY] for s in outputs.CASES}
@@ -96,13 +99,32 @@ def test_status_comes_from_the_grader_record(graded):
     by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
     assert [o.text for o in by_id["test_fahrenheit"].outputs] == ["All checks passed.\n"]
     assert [o.ename for o in by_id["test_digit_counts"].outputs] == [sandbox.NOT_RUN]
+    # a kernel lost while judging costs the later tests, not the outputs the student's cells made
+    nb = _graded_nb(out, "kernel-dies-while-judged")
+    own = [o for c in nb.cells if c.cell_type == "code" and "nbgrader" not in c.metadata for o in c.outputs]
+    assert own and not [o for o in own if o.get("ename") == sandbox.NOT_RUN]
+    tests = {c.metadata["nbgrader"]["grade_id"]: [o.ename for o in c.outputs] for c in nb.cells
+             if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("test_")}
+    assert tests == {"test_fahrenheit": [sandbox.KERNEL_DIED], "test_digit_counts": [sandbox.NOT_RUN]}, tests
 
 
-@pytest.mark.skipif(sandbox.bwrap() is None, reason="bubblewrap is not installed: `make sandbox` installs it as root")
+@pytest.mark.slow
+@needs_sandbox
 def test_honest_outputs_after_the_tests_are_kept(graded):
     out, _ = graded
     page = _feedback(out, "honest-plots-after-tests")
     assert "my accuracy: 97.0%" in page and "data:image/png;base64" in page
     nb = _graded_nb(out, "honest-plots-after-tests")
     assert any("image/png" in o.get("data", {}) for o in nb.cells[-1].outputs)
-    assert json.dumps(nb.metadata[GRADING_KEY]) == json.dumps({"died": None, "time_limit": None, "cell_timeouts": []})
+    assert nb.metadata[GRADING_KEY] == {"died": None, "time_limit": None, "cell_timeouts": []}
+
+
+def test_status_comes_only_from_the_executor_record():
+    """The record the executor writes decides; a notebook without one (the executor did not run, or
+    the record was not a dict) is the grader's error, never a silent "graded"."""
+    clean = {"died": None, "time_limit": None, "cell_timeouts": []}
+    assert execution_finding(clean) is None
+    assert execution_finding({**clean, "died": "test_fahrenheit"})[0] == CRASHED
+    assert execution_finding({**clean, "time_limit": "cell 4"})[0] == TIMED_OUT
+    assert execution_finding({**clean, "cell_timeouts": ["cell 3"]}) == (TIMED_OUT, "cell 3 stopped at the per-cell time limit")
+    assert execution_finding(None)[0] == GRADER_ERROR and execution_finding("crashed")[0] == GRADER_ERROR
