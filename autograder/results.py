@@ -30,6 +30,25 @@ def decide_status(findings: list[tuple[str, str]]) -> tuple[str, str]:
     return GRADED, ""
 
 
+# The notebook metadata key where grading's executor records what it saw (autograder.executor).
+# It is written last, over anything the submission carried: a status never comes from output text
+# or an exception's name, which the student's code chooses.
+GRADING_KEY = "course_grading"
+
+
+def execution_finding(seen: dict | None) -> tuple[str, str] | None:
+    """A finding when the executor saw the kernel die or a time limit pass (None when it did not)."""
+    if not isinstance(seen, dict):
+        return GRADER_ERROR, "the graded notebook lacks the executor's record (was it graded by the course's grader?)"
+    if seen.get("died"):
+        return CRASHED, f"the kernel died in {seen['died']}; later cells did not run"
+    if seen.get("time_limit"):
+        return TIMED_OUT, f"the notebook ran past its time limit in {seen['time_limit']}"
+    if seen.get("cell_timeouts"):
+        return TIMED_OUT, f"{', '.join(seen['cell_timeouts'])} stopped at the per-cell time limit"
+    return None
+
+
 @dataclass
 class CellScore:
     auto: float | None

@@ -33,8 +33,8 @@ MAX_CELLS = 1_000
 MAX_SOURCE_CHARS = 1_000_000         # all cells' source together (feedback highlights it: ~16 bytes a character)
 MAX_FIELD_BYTES = 5_000_000          # each submitted output; metadata with widget state; attachments
 MAX_PAGE_BYTES = 16_000_000          # the rendered feedback page
-# Everything one submission costs the grader (intake of its bytes, nbgrader's steps, the kernel, the
-# judge, feedback) stops at the notebook's time limit plus this much.
+# Everything one submission costs the grader (intake of its bytes, nbgrader's steps, the kernels, the
+# judge, feedback) stops at twice the notebook's time limit plus this much (submission_timeout).
 SUBMISSION_GRACE = 120
 
 
@@ -187,8 +187,10 @@ def _over(what: str, count: int, cap: int) -> None:
 
 
 def submission_timeout() -> int:
+    """Twice the notebook's limit (a kernel stopped in the student's phase is started again to judge the
+    tests before the stop: autograder/executor.py) plus the grace for reading, nbgrader and feedback."""
     from .sandbox import notebook_timeout
-    return notebook_timeout() + SUBMISSION_GRACE
+    return 2 * notebook_timeout() + SUBMISSION_GRACE
 
 
 class time_limit:
@@ -258,22 +260,10 @@ def check_notebook(path: Path, assignment: str) -> tuple[str, str] | None:
 
 
 def stopped_cells(path: Path) -> tuple[str, str] | None:
-    """A finding when a cell hit a time limit or the kernel died, read from the autograded notebook."""
+    """A finding when a cell hit a time limit or the kernel died, from the executor's own record."""
     import nbformat
-    from .sandbox import KERNEL_DIED, TIME_LIMIT
-    nb = nbformat.read(str(path), as_version=4)
-    names: dict[str, str] = {}
-    for i, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            if output.get("output_type") == "error":
-                names.setdefault(output.get("ename"), cells.grade_id(cell) or f"cell {i}")
-    if KERNEL_DIED in names:
-        return CRASHED, f"the kernel died in {names[KERNEL_DIED]}; later cells did not run"
-    if TIME_LIMIT in names:
-        return TIMED_OUT, f"the notebook ran past its time limit in {names[TIME_LIMIT]}"
-    if "CellTimeoutError" in names:
-        return TIMED_OUT, f"{names['CellTimeoutError']} stopped at the per-cell time limit"
-    return None
+    from .results import GRADING_KEY, execution_finding
+    return execution_finding(nbformat.read(str(path), as_version=4).metadata.get(GRADING_KEY))
 
 
 def _last_error_line(log: str) -> str:

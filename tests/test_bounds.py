@@ -114,7 +114,7 @@ def test_the_per_submission_limit_covers_more_than_the_kernel(tmp_path, monkeypa
     the submission's sandbox, and the result says so, with its key."""
     import nbformat
     monkeypatch.setenv("COURSE_NOTEBOOK_TIMEOUT", "60")
-    monkeypatch.setattr(worker, "SUBMISSION_GRACE", 3 - 60)  # 3 s for everything: an honest 00 takes longer
+    monkeypatch.setattr(worker, "submission_timeout", lambda: 3)  # 3 s for everything: an honest 00 takes longer
     template = Grader(tmp_path / "grading", workers=1, progress=False).template()
     task = {"student": "slow", "assignment": A, "notebook": nbformat.writes(_nb()).encode(), "key": "k",
             "template": str(template), "scratch_root": str(tmp_path)}

@@ -3,9 +3,11 @@
 Autograding the master executes it top to bottom in a fresh kernel with every test cell,
 visible and hidden (restored from the gradebook), on the device COURSE_DEVICE selects.
 """
+import html
 import shutil
 import time
 
+import markupsafe
 import nbformat
 import pytest
 
@@ -37,6 +39,7 @@ def test_master_full_marks_release_zero(assignment, tmp_path):
         pytest.fail(f"the master lost points {lost}; errors: {errors}")
     written = [gid for gid, g in solution.items() if g.needs_manual_grade]
     assert written, "the written answers wait for a human grader"
+    _feedback_keeps_own_outputs(ws, assignment)
 
     blank = ws.autograde(assignment, "blank")
     assert {gid: g.score for gid, g in blank.items() if g.score} == {}, "the blank release earns points"
@@ -58,3 +61,30 @@ def test_run_all_on_blank_release(assignment, tmp_path):
     assert run.first_error_outside_tests(nb) is None, (
         f"Run All on the blank {assignment} fails outside a test cell: {run.first_error_outside_tests(nb)}")
     assert any(not r.passed for r in run.checks(nb)), "the blank release passes its own visible checks"
+
+
+def _feedback_keeps_own_outputs(ws, assignment):
+    """The solved notebook's feedback page shows every output of the student's own cells (issue 25:
+    they run before any test input reaches the kernel), its plots included, and no hidden test."""
+    assert ws.api.generate_feedback(assignment, "solution", force=True)["success"]
+    page = (ws.folder / "feedback" / "solution" / assignment / f"{assignment}.html").read_text()
+    graded = nbformat.read(str(ws.autograded_path(assignment, "solution")), as_version=4)
+    own = [o for c in graded.cells if c.cell_type == "code" and not cells.is_test(c) for o in c.outputs]
+    images = sum("image/png" in o.get("data", {}) for o in own)
+    assert "output not kept" not in page and "Hidden tests ran here" in page
+    assert page.count("data:image/png;base64") >= images, "a plot of the student's cells is missing from feedback"
+    for output in own:
+        if output.output_type == "stream" and output.name == "stdout":
+            last = output.text.strip().splitlines()[-1]
+            assert _shown(last, page), f"missing from feedback: {last!r}"
+    master = exercises.load(exercises.master_path(assignment))
+    hidden = [line.strip() for e in master.exercises.values() if "### BEGIN HIDDEN TESTS" in e.tests
+              for line in e.tests.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()
+              if len(line.strip()) > 20]
+    assert not [line for line in hidden if _shown(line, page)]
+    if assignment == "06_mnist_cnn":  # the student's own training run, accuracy and figures
+        assert "batches in" in page and "final model: test loss" in page and images >= 5, images
+
+
+def _shown(text, page):
+    return any(form in page for form in (text, html.escape(text), html.escape(text, quote=False), str(markupsafe.escape(text))))
