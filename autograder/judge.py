@@ -124,9 +124,6 @@ class Judge:
         self._source = ""
         self._label = ""
 
-    def has_hidden(self, grade_id: str) -> bool:
-        return HIDDEN_BEGIN in self.tests.get(grade_id, "")
-
     # -- running a test ---------------------------------------------------------------------------
     def run_test(self, grade_id: str, transport) -> Verdict:
         source = self.tests.get(grade_id)
