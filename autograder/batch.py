@@ -18,6 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import REPO_ROOT, exercises
+from .feedback import ship_mathjax
 from .intake import DEFAULT_PATTERN, Intake, collect, submitted_times
 from .release import assignments as all_assignments
 from .reports import count as _count
@@ -104,6 +105,7 @@ class Grader:
         self.say("writing the gradebook, grades.csv, feedback and the class report ...")
         self._merge(main, results, submitted_times(intake))
         self._refresh_feedback(main, results)
+        ship_mathjax(self.out / "feedback")  # the pages' maths, opened from disk
         self._write_outputs(main, intake, results, graded_now=len(fresh))
         shutil.rmtree(self.out / "work" / "unzipped", ignore_errors=True)
         return results
