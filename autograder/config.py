@@ -86,7 +86,7 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     c.GenerateFeedback.preprocessors = [HideHiddenTests, ExplainBlankAnswers] + feedback
     c.GenerateFeedback.exporter_class = FeedbackExporter  # the same page, rendered in a fraction of the time
     # nbgrader's page, saying "awaiting grading" (lab/nbconvert/templates/course_feedback/feedback.html.j2)
-    c.FeedbackExporter.template_name, c.FeedbackExporter.template_file = "course_feedback", "feedback.html.j2"
+    c.FeedbackExporter.template_name = "course_feedback"
     # Feedback pages load MathJax from the Jupyter server showing them, never a CDN: the course's
     # base/mathjax.html.j2 (lab/nbconvert/templates) comes before nbconvert's own.
     import nbgrader

@@ -24,6 +24,7 @@ from nbconvert.preprocessors import Preprocessor
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbgrader.preprocessors import GetGrades
+from traitlets import default
 
 _ALT_TEXT = "No description has been provided for this image"
 _IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)", re.IGNORECASE)
@@ -168,7 +169,12 @@ class CachedHighlight(Highlight2HTML):
 
 
 class FeedbackExporter(HTMLExporter):
-    """HTMLExporter (nbgrader's feedback template is set by nbgrader) with the caching above."""
+    """HTMLExporter with the caching above, and the course's feedback template (autograder/config.py)."""
+
+    @default("template_file")
+    def _template_file_default(self):
+        # course_feedback's page is feedback.html.j2: its index.html.j2 is nbgrader's, which it extends
+        return "feedback.html.j2" if self.template_name == "course_feedback" else super()._template_file_default()
 
     def _create_environment(self):
         environment = super()._create_environment()
