@@ -80,7 +80,9 @@ test: setup sandbox browser hub-deps ## Run the whole test suite (TEST_ARGS="-k 
 
 check: $(STAMP) ## Run a notebook of your workspace as grading will: make check NB=01_tensors (or a path)
 	@test -n "$(NB)" || { echo "usage: make check NB=01_tensors (a notebook of your workspace work/) or NB=<path>.ipynb"; exit 2; }
-	@notebook="$$($(PY) -m autograder.student_workspace --which '$(NB)')" && $(PY) -m autograder.run "$$notebook"
+	@# failed checks are the report itself (status 1): make's "Error 1" line would add only noise
+	@notebook="$$($(PY) -m autograder.student_workspace --which '$(NB)')" && \
+	  { $(PY) -m autograder.run --progress "$$notebook" || { status=$$?; [ $$status -eq 1 ] || exit $$status; }; }
 
 autograde: setup sandbox ## Grade a class: make autograde SUBMISSIONS=<dir> [WORKERS=n] [FORCE=1] [PATTERN=regex] [SCHEDULER=tcp://host:8786]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make autograde SUBMISSIONS=<folder of submissions>"; exit 2; }

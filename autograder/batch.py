@@ -26,6 +26,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import REPO_ROOT, exercises
+from .feedback import ship_mathjax
 from .intake import DEFAULT_PATTERN, Intake, collect, refuse_unusable, submitted_times
 from .release import assignments as all_assignments
 from .reports import NOT_GRADED, RunCounts, count as _count
@@ -131,6 +132,7 @@ class Grader:
         self.say("writing the gradebook, grades.csv, feedback and the class report ...")
         self._merge(main, results, submitted_times(intake))
         self._refresh_feedback(main, results)
+        ship_mathjax(self.out / "feedback")  # the pages' maths, opened from disk
         self._write_outputs(main, intake, results)
         return results
 

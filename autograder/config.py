@@ -79,10 +79,14 @@ def configure(c: Config, root: Path | str = REPO_ROOT, grading_dir: Path | str |
     c.Autograde.sanitize_preprocessors = sanitize
     c.GenerateAssignment.preprocessors = list(
         GenerateAssignment.class_traits()["preprocessors"].default()) + [TestCellsMayRaise]
-    c.GenerateFeedback.preprocessors = [HideHiddenTests, ExplainBlankAnswers] + list(
-        GenerateFeedback.class_traits()["preprocessors"].default())
-    from .feedback import FeedbackExporter
+    from nbgrader.preprocessors import GetGrades
+    from .feedback import FeedbackExporter, GetGradesOrAwaiting
+    feedback = list(GenerateFeedback.class_traits()["preprocessors"].default())
+    feedback[feedback.index(GetGrades)] = GetGradesOrAwaiting  # unscored answers read "awaiting grading"
+    c.GenerateFeedback.preprocessors = [HideHiddenTests, ExplainBlankAnswers] + feedback
     c.GenerateFeedback.exporter_class = FeedbackExporter  # the same page, rendered in a fraction of the time
+    # nbgrader's page, saying "awaiting grading" (lab/nbconvert/templates/course_feedback/feedback.html.j2)
+    c.FeedbackExporter.template_name = "course_feedback"
     # Feedback pages load MathJax from the Jupyter server showing them, never a CDN: the course's
     # base/mathjax.html.j2 (lab/nbconvert/templates) comes before nbconvert's own.
     import nbgrader

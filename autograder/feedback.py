@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import shutil
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 import bleach
 import jinja2
@@ -21,6 +23,8 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+from nbgrader.preprocessors import GetGrades
+from traitlets import default
 
 _ALT_TEXT = "No description has been provided for this image"
 _IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)", re.IGNORECASE)
@@ -120,6 +124,20 @@ def content_security_policy(scripts: list[str]) -> str:
             "img-src data:; font-src 'self' data:; base-uri 'none'; form-action 'none'")
 
 
+MATHJAX = "mathjax"  # feedback/mathjax/: the course's MathJax loader looks there for a page opened from disk
+
+
+def ship_mathjax(feedback_dir: Path | str) -> Path:
+    """Copy MathJax (jupyter-server-mathjax's files, 12 MB) into the feedback folder once, so the pages typeset
+    their maths opened from disk, offline, as a student receives them (lab/nbconvert/templates/base/mathjax.html.j2)."""
+    import jupyter_server_mathjax
+    target = Path(feedback_dir) / MATHJAX
+    if not (target / "MathJax.js").is_file():
+        source = Path(jupyter_server_mathjax.__file__).parent / "static"
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    return target
+
+
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -151,7 +169,12 @@ class CachedHighlight(Highlight2HTML):
 
 
 class FeedbackExporter(HTMLExporter):
-    """HTMLExporter (nbgrader's feedback template is set by nbgrader) with the caching above."""
+    """HTMLExporter with the caching above, and the course's feedback template (autograder/config.py)."""
+
+    @default("template_file")
+    def _template_file_default(self):
+        # course_feedback's page is feedback.html.j2: its index.html.j2 is nbgrader's, which it extends
+        return "feedback.html.j2" if self.template_name == "course_feedback" else super()._template_file_default()
 
     def _create_environment(self):
         environment = super()._create_environment()
@@ -173,3 +196,20 @@ class FeedbackExporter(HTMLExporter):
         policy = content_security_policy(_INLINE_SCRIPT.findall(mathjax))
         html = html.replace("<head>", f'<head>\n<meta http-equiv="Content-Security-Policy" content="{policy}">', 1)
         return html, resources
+
+
+class GetGradesOrAwaiting(GetGrades):
+    """nbgrader's GetGrades, and an answer nobody has scored yet (a written answer before the instructor grades
+    it) is marked ``awaiting`` and counted, so the page (course_feedback template) says so instead of 0."""
+
+    def preprocess(self, nb, resources):
+        resources["nbgrader"]["awaiting"] = 0
+        return super().preprocess(nb, resources)
+
+    def _get_score(self, cell, resources):
+        grade = self.gradebook.find_grade(cell.metadata["nbgrader"]["grade_id"], self.notebook_id,
+                                          self.assignment_id, self.student_id)
+        cell.metadata.nbgrader["score"] = grade.score
+        cell.metadata.nbgrader["points"] = grade.max_score
+        cell.metadata.nbgrader["awaiting"] = grade.auto_score is None and grade.manual_score is None
+        resources["nbgrader"]["awaiting"] += cell.metadata.nbgrader["awaiting"]

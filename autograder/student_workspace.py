@@ -9,7 +9,8 @@ nbgrader grade_id), after a timestamped backup of the old file.
 To know what changed, work/.releases/ keeps the release each workspace notebook was made from.
 An answer the student never touched (still the old release's text) takes the new release's
 text, so a corrected stub or prompt reaches the student; anything the student wrote is kept, and
-cells the student added come along after the graded cell they followed.
+cells the student added come along after the graded cell they followed. Backups go to
+work/backups/<notebook>/<date>.ipynb: a folder of their own, with names the file browser shows whole.
 
     python -m autograder.student_workspace [--course course] [--work work]
 """
@@ -28,6 +29,7 @@ from . import COURSE, REPO_ROOT, cells
 
 WORK = REPO_ROOT / "work"
 RELEASES = ".releases"  # inside the workspace: the release each notebook was last synced from
+BACKUPS = "backups"  # inside the workspace: the student's files as they were before each update
 
 
 @dataclass
@@ -112,13 +114,13 @@ def _carry_own_cells(merged: dict, student: dict, old_release: dict) -> None:
     merged["cells"] = result
 
 
-def _backup_path(path: Path, now: dt.datetime) -> Path:
+def _backup_path(work: Path, notebook: Path, now: dt.datetime) -> Path:
+    """work/backups/01_tensors/2026-12-02_093000.ipynb: the date is the name, so no two look alike."""
+    folder = work / BACKUPS / notebook.stem
     stamp = now.strftime("%Y-%m-%d_%H%M%S")
-    candidate = path.with_name(f"{path.stem}.backup-{stamp}{path.suffix}")
-    n = 1
+    candidate, n = folder / f"{stamp}{notebook.suffix}", 1
     while candidate.exists():
-        candidate = path.with_name(f"{path.stem}.backup-{stamp}-{n}{path.suffix}")
-        n += 1
+        candidate, n = folder / f"{stamp}-{n}{notebook.suffix}", n + 1
     return candidate
 
 
@@ -160,7 +162,8 @@ def sync(course: Path | str = COURSE, work: Path | str = WORK, now: dt.datetime 
             continue
         old_release = _read(kept_path) if kept_path.exists() else None
         merged, dropped = merge(_read(release_path), student, old_release)
-        backup = _backup_path(mine_path, now)
+        backup = _backup_path(work, mine_path, now)
+        backup.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(mine_path, backup)
         _write(mine_path, merged)
         kept_path.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +171,7 @@ def sync(course: Path | str = COURSE, work: Path | str = WORK, now: dt.datetime 
         report.updated.append(mine_path)
         extra = f" (answers {', '.join(dropped)} are no longer in the course)" if dropped else ""
         report.lines.append(f"{shown}: updated to the new course version with your answers kept{extra}; "
-                            f"your previous file is saved as {backup.name}")
+                            f"your previous file is saved as {backup.relative_to(work.parent)}")
     return report
 
 

@@ -135,6 +135,7 @@ def test_batch_graded_in_parallel_gives_expected_grades(tmp_path):
                     for l in e.tests.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()
                     if len(l.strip()) > 20]
     feedback = sorted(out.glob("feedback/*/*/*.html"))
+    assert (out / "feedback" / "mathjax" / "MathJax.js").is_file(), "the pages' maths, opened from disk"
     assert len(feedback) == 6
     for page in feedback:
         html = page.read_text()

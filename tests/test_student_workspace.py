@@ -56,7 +56,7 @@ def test_first_sync_copies_the_course_and_a_second_changes_nothing(course, tmp_p
     report = ws.sync(course, work)
     assert not report.created and not report.updated and not report.lines
     assert (work / NOTEBOOK).read_bytes() == before
-    assert not list((work / "01_tensors").glob("*backup*"))
+    assert not list((work / "01_tensors").glob("*backup*")) and not (work / "backups").exists()
 
 
 def test_answers_survive_a_course_update(course, tmp_path):
@@ -85,8 +85,9 @@ def test_answers_survive_a_course_update(course, tmp_path):
     report = ws.sync(course, work, now=now)
     assert report.updated == [work / NOTEBOOK]
     assert len(report.lines) == 1 and "answers kept" in report.lines[0]
-    backup = work / "01_tensors" / "01_tensors.backup-2026-12-02_093000.ipynb"
-    assert backup.name in report.lines[0]
+    backup = work / "backups" / "01_tensors" / "2026-12-02_093000.ipynb"
+    assert "work/backups/01_tensors/2026-12-02_093000.ipynb" in report.lines[0]
+    assert not list((work / "01_tensors").glob("*backup*")), "nothing beside the notebook"
     assert backup.read_bytes() == old_student_bytes, "the backup is the student's file as it was"
 
     merged = _nb(work / NOTEBOOK)
@@ -106,7 +107,7 @@ def test_answers_survive_a_course_update(course, tmp_path):
     after = (work / NOTEBOOK).read_bytes()
     report = ws.sync(course, work, now=now + dt.timedelta(minutes=5))
     assert not report.updated and (work / NOTEBOOK).read_bytes() == after
-    assert len(list((work / "01_tensors").glob("*backup*"))) == 1
+    assert len(list((work / "backups").rglob("*.ipynb"))) == 1
 
 
 def test_an_unreadable_notebook_is_left_alone(course, tmp_path):
@@ -137,7 +138,7 @@ def test_make_lab_sync_step_prints_one_line_per_update(course, tmp_path):
     second = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     lines = second.stdout.strip().splitlines()
     assert len(lines) == 1 and "01_tensors.ipynb: updated to the new course version" in lines[0]
-    assert "saved as 01_tensors.backup-" in lines[0]
+    assert "saved as work/backups/01_tensors/" in lines[0]
     assert _text(_cell(_nb(work / NOTEBOOK), answer)) == "x = 'kept'"
     assert _text(_nb(work / NOTEBOOK)["cells"][-1]) == "Further reading, new."
 
