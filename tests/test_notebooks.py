@@ -79,8 +79,7 @@ def _feedback_keeps_own_outputs(ws, assignment):
             assert _shown(last, page), f"missing from feedback: {last!r}"
     master = exercises.load(exercises.master_path(assignment))
     # Hidden lines that the released notebook also shows (a probe's comment, `optimizer.zero_grad()`) are no secret.
-    released = {line.strip() for c in nbformat.read(str(exercises.released_path(assignment)), as_version=4).cells
-                for line in c.source.splitlines()}
+    released = "\n".join(c.source for c in nbformat.read(str(exercises.released_path(assignment)), as_version=4).cells)
     hidden = [line.strip() for e in master.exercises.values() if "### BEGIN HIDDEN TESTS" in e.tests
               for line in e.tests.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()
               if len(line.strip()) > 20 and line.strip() not in released]
