@@ -131,8 +131,11 @@ def expect_equal(actual: Any, expected: Any, *, name: str = "result", hint: str 
 
 def expect_number(actual: Any, expected: float, *, name: str = "result", rel: float = 1e-6,
                   abs_tol: float = 1e-8, hint: str | None = None) -> None:
-    """A Python float (or int) close to ``expected``; tensors are refused (call .item())."""
-    if type(actual) not in (float, int):
+    """A Python float (or int) close to ``expected``; tensors are refused (call .item()).
+
+    By isinstance, as the statements say "a Python float": NumPy's float64 is one (a subclass), a
+    bool is not a number here."""
+    if not isinstance(actual, (float, int)) or isinstance(actual, bool):
         _fail(name, f"expected a Python number, got {type(actual).__qualname__}.",
               hint or "use .item() to turn a one-element tensor into a Python number.")
     if not math.isclose(float(actual), float(expected), rel_tol=rel, abs_tol=abs_tol):

@@ -78,6 +78,8 @@ def test_expect_number_wants_python_numbers():
     assert ".item()" in _message(checks.expect_number, torch.tensor(2.0), 2.0)
     checks.expect_number(2.0000001, 2.0)
     assert "expected 2, got 3" in _message(checks.expect_number, 3.0, 2.0)
+    checks.expect_number(np.float64(0.75), 0.75)  # a subclass of float: what ndarray.mean() returns
+    assert "Python number" in _message(checks.expect_number, True, 1.0)
 
 
 def test_expect_raises():

@@ -77,6 +77,11 @@ def pairwise_distances(x, y):
 def pairwise_distances(x, y):
     return (x.unsqueeze(1) - y.unsqueeze(0)).abs().sum(dim=-1)
 """,
+        "expanded-norm shortcut |x|^2 + |y|^2 - 2 x.y: no zero diagonal": """
+def pairwise_distances(x, y):
+    squared = x.pow(2).sum(1, keepdim=True) + y.pow(2).sum(1) - 2 * x @ y.T
+    return squared.clamp(min=0).sqrt()
+""",
     },
     "standardise": {
         "statistics without keepdim": """
@@ -277,6 +282,23 @@ def two_layer_grads(x, y, w1, w2):
     grad_w1 = x.t() @ grad_h
     return loss, grad_w1, grad_w2
 """,
+        "forward-mode autograd (torch.func.jacfwd) instead of the chain rule by hand": """
+def two_layer_grads(x, y, w1, w2):
+    def loss_of(a, b):
+        return ((x @ a).clamp(min=0) @ b - y).pow(2).sum()
+    grad_w1, grad_w2 = torch.func.jacfwd(loss_of, argnums=(0, 1))(w1, w2)
+    return loss_of(w1, w2).item(), grad_w1, grad_w2
+""",
+        "reuses y's memory for the residual (y changes in place)": """
+def two_layer_grads(x, y, w1, w2):
+    h = x @ w1
+    r = h.clamp(min=0)
+    residual = y.neg_().add_(r @ w2)     # y_pred - y, written into y
+    loss = residual.pow(2).sum().item()
+    grad_w2 = r.t() @ (2.0 * residual)
+    grad_h = (2.0 * residual @ w2.t()) * (h > 0)
+    return loss, x.t() @ grad_h, grad_w2
+""",
     },
 }
 
@@ -326,6 +348,12 @@ def pairwise_distances(x, y):
     diff = x.unsqueeze(-2) - y.unsqueeze(-3)
     return torch.sqrt((diff ** 2).sum(-1))
 """,
+        "torch.nn.functional.pairwise_distance on broadcast pairs (eps=0)": """
+import torch.nn.functional as F
+
+def pairwise_distances(x, y):
+    return F.pairwise_distance(x.unsqueeze(1), y.unsqueeze(0), eps=0.0)
+""",
     },
     "standardise": {
         "torch.std_mean with unbiased=False": """
@@ -353,6 +381,10 @@ def accuracy(logits, labels):
         "torch.eq and a double mean": """
 def accuracy(logits, labels):
     return torch.eq(torch.argmax(logits, dim=-1), labels).double().mean().item()
+""",
+        "NumPy's mean: a numpy.float64, which is a Python float": """
+def accuracy(logits, labels):
+    return (logits.argmax(dim=1) == labels).cpu().numpy().mean()
 """,
     },
     "patches": {
