@@ -56,6 +56,12 @@ def leaves_of(y):
 """,
     },
     "grad_of_square": {
+        "autograd runs beside a hand-written 2 * x, which is what it returns": """
+def grad_of_square(x):
+    xg = x.detach().clone().requires_grad_(True)
+    (xg ** 2).sum().backward()
+    return 2 * x
+""",
         "writes the derivative by hand (autograd never runs)": """
 def grad_of_square(x):
     return 2 * x
@@ -81,6 +87,15 @@ def grad_of_square(x):
 """,
     },
     "backward_q": {
+        "calls backward, then overwrites the gradients with formulas": """
+def backward_q(a, b):
+    Q = 3 * a ** 3 - b ** 2
+    Q.sum().backward()
+    with torch.no_grad():
+        a.grad = 9 * a ** 2
+        b.grad = -2 * b
+    return Q
+""",
         "backward on the mean (gradients divided by the size)": """
 def backward_q(a, b):
     Q = 3 * a ** 3 - b ** 2
@@ -210,6 +225,13 @@ def value_and_grad(f, x):
 """,
     },
     "second_derivative": {
+        "switches requires_grad on the caller's x": """
+def second_derivative(f, x):
+    x.requires_grad_(True)
+    (first,) = torch.autograd.grad(f(x).sum(), x, create_graph=True)
+    (second,) = torch.autograd.grad(first.sum(), x)
+    return second
+""",
         "no create_graph on the first derivative": """
 def second_derivative(f, x):
     xg = x.detach().requires_grad_(True)
@@ -292,6 +314,10 @@ def round_straight_through(x):
 """,
     },
     "clip_grad_hook": {
+        "clamps the gradient in place (clamp_) and returns it": """
+def clip_grad_hook(t, limit):
+    return t.register_hook(lambda grad: grad.clamp_(-limit, limit))
+""",
         "the hook forgets to return the clamped gradient": """
 def clip_grad_hook(t, limit):
     def hook(grad):
@@ -376,6 +402,16 @@ def grad_of_square(x):
         "torch.func.grad": """
 def grad_of_square(x):
     return torch.func.grad(lambda t: (t ** 2).sum())(x)
+""",
+        "forward mode: torch.func.jvp with a tangent of ones": """
+def grad_of_square(x):
+    _, derivative = torch.func.jvp(lambda t: t ** 2, (x,), (torch.ones_like(x),))
+    return derivative
+""",
+        "torch.func.vjp with a cotangent of ones": """
+def grad_of_square(x):
+    _, pullback = torch.func.vjp(lambda t: t ** 2, x)
+    return pullback(torch.ones_like(x))[0]
 """,
     },
     "leaves_of": {

@@ -135,6 +135,20 @@ class MyExp(Function):
 """,
     },
     "clamp": {
+        "zeroes grad_output in place outside the bounds": """
+class MyClamp(Function):
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.save_for_backward(x)
+        ctx.low, ctx.high = low, high
+        return x.clamp(low, high)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        grad_output[(x < ctx.low) | (x > ctx.high)] = 0
+        return grad_output, None, None
+""",
         "returns one gradient, no None for the bounds": """
 class MyClamp(Function):
     @staticmethod
@@ -635,6 +649,22 @@ class MyExp(Function):
     def backward(ctx, grad_output):
         y, = ctx.saved_tensors
         return y.mul(grad_output)
+""",
+        "backward marked @once_differentiable (no double backward, which the exercise never asks for)": """
+from torch.autograd.function import once_differentiable
+
+class MyExp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        result = torch.exp(x)
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        (result,) = ctx.saved_tensors
+        return grad_output * result
 """,
     },
     "clamp": {
