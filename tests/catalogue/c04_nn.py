@@ -1005,3 +1005,15 @@ def make_tiny_cnn(num_classes=10, image_size=28):
         nn.Flatten(), nn.Linear(16 * side * side, num_classes),
     )
 """
+MISTAKES["tower"]["assumes at least one layer (Tower(width, 0) fails)"] = """
+class Tower(nn.Module):
+    def __init__(self, width, depth):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(width, width) for _ in range(depth)])
+
+    def forward(self, x):
+        out = torch.tanh(self.layers[0](x))
+        for layer in self.layers[1:]:
+            out = torch.tanh(layer(out))
+        return out
+"""

@@ -837,3 +837,19 @@ def predict_digits(model, images):
     model.train(was_training)
     return probabilities.argmax(dim=1), probabilities
 """
+MISTAKES["train_one_epoch"]["draws the order from the global generator, whatever `generator` says"] = """
+def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
+    model.train()
+    order = torch.randperm(len(images)).to(images.device)
+    total = 0.0
+    for start in range(0, len(images), batch_size):
+        idx = order[start:start + batch_size]
+        loss = F.cross_entropy(model(images[idx]), labels[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.item() * len(idx)
+    return total / len(images)
+"""
