@@ -627,12 +627,12 @@ def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None
         total += loss.item() * x.shape[0]
     return total / len(loader.dataset)
 """,
-        "a permutation drawn on the data's device, batches from split()": """
+        "a permutation from the generator, moved to the data's device, batches from split()": """
 def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
     model.train()
     criterion = nn.CrossEntropyLoss(reduction="sum")
     total = torch.zeros((), device=images.device)
-    for idx in torch.randperm(images.shape[0], device=images.device).split(batch_size):
+    for idx in torch.randperm(images.shape[0], generator=generator).to(images.device).split(batch_size):
         summed = criterion(model(images[idx]), labels[idx])
         optimizer.zero_grad(set_to_none=True)
         (summed / idx.numel()).backward()
