@@ -957,3 +957,63 @@ def captured_module_calls(model, **fixed):
     return calls
 """,
 }
+
+# Issue 27's fairness classes: contracts the statements state, each observed by the tests, and correct answers
+# spelled another way that must keep full marks.
+MISTAKES["make_mlp"]["one activation object shared by every position"] = """
+def make_mlp(sizes, activation=nn.ReLU):
+    shared = activation()
+    layers = []
+    for i in range(len(sizes) - 1):
+        if i > 0:
+            layers.append(shared)
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+    return nn.Sequential(*layers)
+"""
+MISTAKES["cross_entropy"]["the banned function, imported earlier under another name"] = """
+from torch.nn.functional import cross_entropy as _fused_loss
+
+def cross_entropy(logits, target):
+    return _fused_loss(logits, target)
+"""
+MISTAKES["predict"]["records the graph in the forward, then detaches the output"] = """
+def predict(model, x):
+    was_training = model.training
+    model.eval()
+    out = model(x).detach()
+    model.train(was_training)
+    return out
+"""
+ALTERNATIVES["make_mlp"]["a subclass of nn.Sequential"] = """
+class MLP(nn.Sequential):
+    '''An nn.Sequential that remembers its sizes.'''
+
+def make_mlp(sizes, activation=nn.ReLU):
+    layers = [nn.Linear(sizes[0], sizes[1])]
+    for n_in, n_out in zip(sizes[1:-1], sizes[2:]):
+        layers += [activation(), nn.Linear(n_in, n_out)]
+    model = MLP(*layers)
+    model.sizes = list(sizes)
+    return model
+"""
+ALTERNATIVES["tiny_cnn"]["padding='same' for the first convolution (section 6 teaches it)"] = """
+def make_tiny_cnn(num_classes=10, image_size=28):
+    side = (image_size // 2 - 2) // 2
+    return nn.Sequential(
+        nn.Conv2d(1, 8, kernel_size=3, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, kernel_size=(3, 3)), nn.ReLU(), nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.Linear(16 * side * side, num_classes),
+    )
+"""
+MISTAKES["tower"]["assumes at least one layer (Tower(width, 0) fails)"] = """
+class Tower(nn.Module):
+    def __init__(self, width, depth):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(width, width) for _ in range(depth)])
+
+    def forward(self, x):
+        out = torch.tanh(self.layers[0](x))
+        for layer in self.layers[1:]:
+            out = torch.tanh(layer(out))
+        return out
+"""

@@ -2,48 +2,58 @@
 NOTEBOOK = "05_optim"
 
 MISTAKES = {
-    "sgd_update": {
+    "decayed_sgd_step": {
         "rebinds the name instead of updating in place": """
-def sgd_update_(params, lr):
+def decayed_sgd_step_(params, lr, weight_decay):
     for p in params:
         if p.grad is not None:
-            p = p - lr * p.grad
+            p = p - lr * (p.grad + weight_decay * p)
             p.grad = None
 """,
-        "forgets to clear the gradient": """
-def sgd_update_(params, lr):
+        "forgets the decay (plain SGD)": """
+def decayed_sgd_step_(params, lr, weight_decay):
     with torch.no_grad():
         for p in params:
             if p.grad is not None:
                 p -= lr * p.grad
+                p.grad = None
 """,
-        "in-place update outside no_grad": """
-def sgd_update_(params, lr):
-    for p in params:
-        if p.grad is not None:
-            p -= lr * p.grad
-            p.grad = None
-""",
-        "does not skip tensors without a gradient": """
-def sgd_update_(params, lr):
-    with torch.no_grad():
-        for p in params:
-            p -= lr * p.grad
-            p.grad = None
-""",
-        "gradient ascent (wrong sign)": """
-def sgd_update_(params, lr):
+        "decays by weight_decay alone, without the learning rate": """
+def decayed_sgd_step_(params, lr, weight_decay):
     with torch.no_grad():
         for p in params:
             if p.grad is not None:
-                p += lr * p.grad
+                p -= lr * p.grad + weight_decay * p
                 p.grad = None
 """,
+        "forgets to clear the gradient": """
+def decayed_sgd_step_(params, lr, weight_decay):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p -= lr * (p.grad + weight_decay * p)
+""",
+        "decays the tensors without a gradient too": """
+def decayed_sgd_step_(params, lr, weight_decay):
+    with torch.no_grad():
+        for p in params:
+            step = weight_decay * p if p.grad is None else p.grad + weight_decay * p
+            p -= lr * step
+            p.grad = None
+""",
+        "adds the decay into .grad in place outside no_grad": """
+def decayed_sgd_step_(params, lr, weight_decay):
+    for p in params:
+        if p.grad is not None:
+            p.grad += weight_decay * p
+            p -= lr * p.grad
+            p.grad = None
+""",
         "the banned shortcut: torch.optim.SGD does the update": """
-def sgd_update_(params, lr):
+def decayed_sgd_step_(params, lr, weight_decay):
     with_grad = [p for p in params if p.grad is not None]
     if with_grad:
-        torch.optim.SGD(with_grad, lr=lr).step()
+        torch.optim.SGD(with_grad, lr=lr, weight_decay=weight_decay).step()
     for p in with_grad:
         p.grad = None
 """,
@@ -586,21 +596,23 @@ def load_checkpoint(path, model, optimizer, scheduler):
 # Correct answers other than the master's (other APIs, other orders that are still right, the way the
 # PyTorch documentation writes them); each must keep full marks.
 ALTERNATIVES = {
-    "sgd_update": {
+    "decayed_sgd_step": {
         "add_ with alpha under a no_grad decorator": """
 @torch.no_grad()
-def sgd_update_(params, lr):
+def decayed_sgd_step_(params, lr, weight_decay):
     for p in params:
         if p.grad is not None:
-            p.add_(p.grad, alpha=-lr)
+            p.add_(p.grad.add(p, alpha=weight_decay), alpha=-lr)
             p.grad = None
 """,
-        "copy_ of the new value, gradients cleared afterwards": """
-def sgd_update_(params, lr):
+        "shrink first, then step along the gradient": """
+def decayed_sgd_step_(params, lr, weight_decay):
     with_grad = [p for p in params if p.grad is not None]
     with torch.no_grad():
         for p in with_grad:
-            p.copy_(p - lr * p.grad)
+            grad = p.grad
+            p.mul_(1 - lr * weight_decay)
+            p.sub_(lr * grad)
     for p in with_grad:
         p.grad = None
 """,
@@ -623,12 +635,13 @@ def train_step(model, loss_fn, optimizer, x, y):
         return loss
     return float(optimizer.step(closure))
 """,
-        "gradients cleared at the end of each step": """
+        "gradients zeroed in place (set_to_none=False), loss read with float()": """
 def train_step(model, loss_fn, optimizer, x, y):
-    loss = loss_fn(model(x), y)
+    optimizer.zero_grad(set_to_none=False)
+    prediction = model(x)
+    loss = loss_fn(prediction, y)
     loss.backward()
     optimizer.step()
-    optimizer.zero_grad()
     return float(loss.detach())
 """,
     },
@@ -896,3 +909,52 @@ def load_checkpoint(path, model, optimizer, scheduler):
 """,
     },
 }
+
+# Issue 27's fairness classes: contracts the statements state, each observed by the tests.
+MISTAKES["train_step"]["clears the gradients only after the step (stale ones reach the first update)"] = """
+def train_step(model, loss_fn, optimizer, x, y):
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return float(loss.detach())
+"""
+MISTAKES["warmup_cosine"]["a hand-rolled scheduler object (the statement asks for torch.optim.lr_scheduler)"] = """
+class WarmupCosine:
+    def __init__(self, optimizer, warmup_steps, total_steps, min_lr):
+        self.optimizer, self.t = optimizer, 0
+        self.base, self.warmup, self.total, self.min_lr = optimizer.param_groups[0]["lr"], warmup_steps, total_steps, min_lr
+        self._apply()
+
+    def _apply(self):
+        if self.t < self.warmup:
+            lr = self.base * (0.1 + 0.9 * self.t / self.warmup)
+        else:
+            k = (self.t - self.warmup) / (self.total - self.warmup)
+            lr = self.min_lr + (self.base - self.min_lr) * (1 + math.cos(math.pi * k)) / 2
+        self.optimizer.param_groups[0]["lr"] = lr
+
+    def step(self):
+        self.t += 1
+        self._apply()
+
+
+def warmup_cosine(optimizer, warmup_steps, total_steps, min_lr):
+    return WarmupCosine(optimizer, warmup_steps, total_steps, min_lr)
+"""
+ALTERNATIVES["fit_cubic"]["returns a subclass of Cubic that also keeps its losses"] = """
+class TrackedCubic(Cubic):
+    '''A Cubic that remembers the losses of its fit.'''
+
+def fit_cubic(x, y, steps=500, lr=0.05):
+    model = TrackedCubic().to(x.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        model.losses.append(loss.item())
+    return model, list(model.losses)
+"""

@@ -488,7 +488,7 @@ def data_parallel_gradients(model, images, labels, world_size):
     },
     "predict": {
         "forgets the batch dimension of a single image": """
-def predict(model, images):
+def predict_digits(model, images):
     was_training = model.training
     model.eval()
     with torch.no_grad():
@@ -497,7 +497,7 @@ def predict(model, images):
     return probabilities.argmax(dim=1), probabilities
 """,
         "argmax over the batch (dim=0)": """
-def predict(model, images):
+def predict_digits(model, images):
     while images.dim() < 4:
         images = images.unsqueeze(0)
     was_training = model.training
@@ -508,7 +508,7 @@ def predict(model, images):
     return probabilities.argmax(dim=0), probabilities
 """,
         "log_softmax instead of softmax": """
-def predict(model, images):
+def predict_digits(model, images):
     while images.dim() < 4:
         images = images.unsqueeze(0)
     was_training = model.training
@@ -519,7 +519,7 @@ def predict(model, images):
     return scores.argmax(dim=1), scores
 """,
         "forgets model.eval()": """
-def predict(model, images):
+def predict_digits(model, images):
     while images.dim() < 4:
         images = images.unsqueeze(0)
     with torch.no_grad():
@@ -627,12 +627,12 @@ def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None
         total += loss.item() * x.shape[0]
     return total / len(loader.dataset)
 """,
-        "a permutation drawn on the data's device, batches from split()": """
+        "a permutation from the generator, moved to the data's device, batches from split()": """
 def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
     model.train()
     criterion = nn.CrossEntropyLoss(reduction="sum")
     total = torch.zeros((), device=images.device)
-    for idx in torch.randperm(images.shape[0], device=images.device).split(batch_size):
+    for idx in torch.randperm(images.shape[0], generator=generator).to(images.device).split(batch_size):
         summed = criterion(model(images[idx]), labels[idx])
         optimizer.zero_grad(set_to_none=True)
         (summed / idx.numel()).backward()
@@ -784,7 +784,7 @@ def data_parallel_gradients(model, images, labels, world_size):
     },
     "predict": {
         "reshape to (-1, 1, 28, 28), inference_mode, max over classes": """
-def predict(model, images):
+def predict_digits(model, images):
     mode = model.training
     model.eval()
     with torch.inference_mode():
@@ -793,7 +793,7 @@ def predict(model, images):
     return probabilities.max(dim=1).indices, probabilities
 """,
         "adds the missing dimensions case by case": """
-def predict(model, images):
+def predict_digits(model, images):
     if images.dim() == 2:
         images = images[None, None]
     elif images.dim() == 3:
@@ -810,3 +810,46 @@ def predict(model, images):
 """,
     },
 }
+
+# Contracts the statements state, each observed by the tests (issue 27's fairness classes).
+MISTAKES["dataset"]["converts the whole image set in __init__"] = """
+class DigitDataset(Dataset):
+    def __init__(self, images, labels, transform=None):
+        self.images = (images.unsqueeze(1).float() / 255 - MEAN) / STD
+        self.labels, self.transform = labels, transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        x = self.images[index]
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, int(self.labels[index])
+"""
+MISTAKES["predict"]["records a graph in the forward, then detaches the result"] = """
+def predict_digits(model, images):
+    while images.dim() < 4:
+        images = images.unsqueeze(0)
+    was_training = model.training
+    model.eval()
+    probabilities = F.softmax(model(images), dim=1).detach()
+    model.train(was_training)
+    return probabilities.argmax(dim=1), probabilities
+"""
+MISTAKES["train_one_epoch"]["draws the order from the global generator, whatever `generator` says"] = """
+def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None, scheduler=None):
+    model.train()
+    order = torch.randperm(len(images)).to(images.device)
+    total = 0.0
+    for start in range(0, len(images), batch_size):
+        idx = order[start:start + batch_size]
+        loss = F.cross_entropy(model(images[idx]), labels[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.item() * len(idx)
+    return total / len(images)
+"""
