@@ -81,29 +81,38 @@ def _text(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
+def notes(path: Path, assignment: str, saved: str) -> list[str]:
+    """What the learner should know before the grading starts: a missing sandbox, an unwritten notebook."""
+    from .sandbox import bwrap
+    found = []
+    if not bwrap():
+        found.append("bubblewrap, the grader's sandbox, is not installed here, so your notebook is graded without "
+                     "it: the same checks, but your code runs with your own files and the network in reach, and a "
+                     "notebook that only works because of them would lose points in your instructor's grading. Run "
+                     "`make sandbox` (it installs bubblewrap as root, or says how) to grade exactly as the "
+                     "instructor's grader.")
+    blank = untouched_answers(path, assignment)
+    if blank and blank[0] == blank[1]:
+        found.append(f"{path.name} has no answer written yet: every answer cell is still as the course gave it "
+                     f"(saved at {saved}). It is graded anyway and scores 0. Write your answers, save the notebook "
+                     "(Ctrl-S) and run this command again.")
+    return found
+
+
 def feedback_page(out: Path, assignment: str) -> Path:
     """Where the grader writes the page (batch.Grader: feedback/<student>/<assignment>/<assignment>.html)."""
     return out / "feedback" / STUDENT / assignment / f"{assignment}.html"
 
 
-def grade(notebook: str | Path, work: Path | str = WORK, out=sys.stdout):
+def grade(notebook: str | Path, work: Path | str = WORK, out=None):
     """Grade a copy of the learner's notebook as ``make autograde`` does; the grader's Result."""
     from .batch import Grader
-    from .sandbox import bwrap
     work = Path(work).resolve()
     path, assignment = find_notebook(notebook, work)
     saved = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%H:%M on %d %b")
-    say = lambda text="": print(text, file=out, flush=True)  # noqa: E731
-    if not bwrap():
-        say("note: bubblewrap, the grader's sandbox, is not installed here, so your notebook is graded without "
-            "it: the same checks and scores, but your code runs with your own files and network in reach, and "
-            "a notebook that only works because of them would fail in your instructor's grading. Run `make "
-            "sandbox` (it installs bubblewrap as root, or says how) to grade exactly as the instructor's grader.\n")
-    blank = untouched_answers(path, assignment)
-    if blank and blank[0] == blank[1]:
-        say(f"note: {path.name} has no answer written yet: every answer cell is still as the course gave it "
-            f"(saved at {saved}). It is graded anyway and scores 0. Write your answers, save the notebook "
-            "(Ctrl-S) and run this command again.\n")
+    say = lambda text="": print(text, file=out or sys.stdout, flush=True)  # noqa: E731
+    for note in notes(path, assignment, saved):
+        say(f"note: {note}\n")
     say(f"Grading {path} (saved at {saved}) as your instructor's grader does: a fresh kernel in the grader's "
         "sandbox, every cell top to bottom, the visible and the hidden checks. About as long as Run All, "
         "plus about a minute the first time.")
@@ -193,7 +202,7 @@ def model_answers(assignment: str):
     return book
 
 
-def write_answers(notebook: str | Path, work: Path | str = WORK, out=sys.stdout) -> Path:
+def write_answers(notebook: str | Path, work: Path | str = WORK, out=None) -> Path:
     """Write the model answers of ``notebook`` (a name, or the learner's file) into work/answers/."""
     import nbformat
     from .release import assignments
@@ -205,7 +214,8 @@ def write_answers(notebook: str | Path, work: Path | str = WORK, out=sys.stdout)
     nbformat.write(model_answers(assignment), str(target))
     tried = feedback_page(work / GRADING, assignment).is_file()
     print(f"Model answers of {assignment}: {target}\nThey are best read after trying the exercises yourself"
-          + ("." if tried else f" and getting feedback on your attempt: make feedback NB={assignment}."), file=out)
+          + ("." if tried else f" and getting feedback on your attempt: make feedback NB={assignment}."),
+          file=out or sys.stdout)
     return target
 
 
