@@ -14,13 +14,12 @@ with each exercise's statement into ``work/answers/01_tensors_answers.ipynb``, n
     python -m autograder.selfpaced answers NB [--work work]
 
 Exit status: 0 when the notebook was graded (whatever its score) or the answers written, 1 when the
-grader itself failed, 2 for a slip (no such notebook, not one of the course's).
+grader itself failed, 2 for a slip (no such notebook, not one of the course's), 130 when Ctrl-C stopped it.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import re
 import shutil
@@ -35,7 +34,7 @@ from .student_workspace import WORK, resolve
 STUDENT = "you"  # the class of one: its only student id (never shown on the page)
 GRADING = ".grading"  # inside the workspace: the grader's folder for the learner's notebooks (hidden in the lab)
 ANSWERS = "answers"  # inside the workspace: the model answers, written on request
-EXIT_GRADED, EXIT_GRADER_FAILED, EXIT_SLIP = 0, 1, 2
+EXIT_GRADED, EXIT_GRADER_FAILED, EXIT_SLIP, EXIT_STOPPED = 0, 1, 2, 130
 
 
 class Slip(Exception):
@@ -65,20 +64,13 @@ def find_notebook(notebook: str | Path, work: Path) -> tuple[Path, str]:
 
 def untouched_answers(path: Path, assignment: str) -> tuple[int, int] | None:
     """(answers still as released, all answers) of the learner's file; None when it cannot be read (the
-    grader then says why)."""
+    grader then says why). Answers are read as the workspace's updates read them."""
+    from .student_workspace import _answers, _read, _source
     try:
-        mine = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        released = json.loads(exercises.released_path(assignment).read_text(encoding="utf-8"))["cells"]
-    except (OSError, ValueError, KeyError, TypeError):
+        mine, released = _answers(_read(path)), _answers(_read(exercises.released_path(assignment)))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    stubs = {cells.grade_id(c): _text(c) for c in released if cells.kind(c) == cells.ANSWER}
-    answers = {cells.grade_id(c): _text(c) for c in mine if isinstance(c, dict) and cells.kind(c) == cells.ANSWER}
-    return sum(answers.get(g) == s for g, s in stubs.items()), len(stubs)
-
-
-def _text(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    return sum(g in mine and _source(mine[g]) == _source(c) for g, c in released.items()), len(released)
 
 
 def notes(path: Path, assignment: str, saved: str) -> list[str]:
@@ -107,6 +99,7 @@ def feedback_page(out: Path, assignment: str) -> Path:
 def grade(notebook: str | Path, work: Path | str = WORK, out=None):
     """Grade a copy of the learner's notebook as ``make autograde`` does; the grader's Result."""
     from .batch import Grader
+    from .reports import NOT_GRADED
     work = Path(work).resolve()
     path, assignment = find_notebook(notebook, work)
     saved = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%H:%M on %d %b")
@@ -122,8 +115,13 @@ def grade(notebook: str | Path, work: Path | str = WORK, out=None):
         copy = Path(folder) / STUDENT / f"{assignment}.ipynb"  # a copy: the learner's file is never touched
         copy.parent.mkdir()
         shutil.copyfile(path, copy)
-        grader = Grader(grading, workers=1, progress=False)
+        # The class grader's default workers (one per core), so one BLAS thread per kernel as in `make autograde`:
+        # the page prints the thread count, and a page equal to the instructor's is the point.
+        grader = Grader(grading, progress=False)
         result = next(r for r in grader.run(folder) if (r.student, r.assignment) == (STUDENT, assignment))
+    if result.status == NOT_GRADED:  # Ctrl-C: an older page may still be there, and it is not this file's
+        say(f"\nStopped before {assignment} was graded; nothing was recorded. Run the same command again.")
+        return result
     say(f"\n{assignment}: " + summary(result, assignment))
     page = feedback_page(grading, assignment)
     if not page.is_file():
@@ -230,8 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "answers":
             write_answers(args.notebook, args.work)
             return 0
+        from .reports import NOT_GRADED
         from .results import GRADER_ERROR
-        return EXIT_GRADER_FAILED if grade(args.notebook, args.work).status == GRADER_ERROR else EXIT_GRADED
+        status = grade(args.notebook, args.work).status
+        return {GRADER_ERROR: EXIT_GRADER_FAILED, NOT_GRADED: EXIT_STOPPED}.get(status, EXIT_GRADED)
     except (Slip, InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_SLIP

@@ -39,7 +39,7 @@ def test_feedback_gives_the_class_graders_scores_and_page_and_leaves_the_noteboo
     klass.mkdir(parents=True)
     shutil.copyfile(work / MINE, klass / f"{A}.ipynb")
     instructor = subprocess.Popen([sys.executable, "-m", "autograder.grade", str(klass.parent), "--out",
-                                   str(tmp_path / "grading"), "--workers", "1"], cwd=REPO_ROOT,
+                                   str(tmp_path / "grading")], cwd=REPO_ROOT,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     learner = _run(sys.executable, "-m", "autograder.selfpaced", "feedback", A, "--work", str(work),
                    env={"BROWSER": "none"})
