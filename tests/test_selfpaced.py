@@ -38,26 +38,29 @@ def test_feedback_gives_the_class_graders_scores_and_page_and_leaves_the_noteboo
     klass = tmp_path / "class" / "student1"
     klass.mkdir(parents=True)
     shutil.copyfile(work / MINE, klass / f"{A}.ipynb")
-    instructor = subprocess.Popen([sys.executable, "-m", "autograder.grade", str(klass.parent), "--out",
-                                   str(tmp_path / "grading")], cwd=REPO_ROOT,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    learner = _run(sys.executable, "-m", "autograder.selfpaced", "feedback", A, "--work", str(work),
-                   env={"BROWSER": "none"})
-    assert instructor.wait(timeout=600) == 0, instructor.stdout.read()
+    log = tmp_path / "autograde.log"
+    with open(log, "w") as sink:
+        instructor = subprocess.Popen([sys.executable, "-m", "autograder.grade", str(klass.parent), "--out",
+                                       str(tmp_path / "grading")], cwd=REPO_ROOT, stdout=sink, stderr=sink)
+        learner = _run(sys.executable, "-m", "autograder.selfpaced", "feedback", A, "--work", str(work),
+                       env={"BROWSER": "none"})
+        assert instructor.wait(timeout=600) == 0, log.read_text()
     assert learner.returncode == 0, learner.stdout + learner.stderr
 
     mine = Result.from_json((work / ".grading" / "results" / "you" / f"{A}.json").read_text())
     theirs = Result.from_json((tmp_path / "grading" / "results" / "student1" / f"{A}.json").read_text())
     assert (mine.status, mine.cells) == (theirs.status, theirs.cells), "scores per cell differ from make autograde"
+    full, lost = mine.cells["test_fahrenheit"].max, mine.cells["test_digit_counts"].max
     assert {g: c.auto for g, c in mine.cells.items()} == {
-        "test_fahrenheit": 2.0, "test_digit_counts": 0.0, "written_hidden_tests": None}
+        "test_fahrenheit": full, "test_digit_counts": 0.0, "written_hidden_tests": None}
     page = selfpaced.feedback_page(work / ".grading", A)
     assert page.read_bytes() == (tmp_path / "grading" / "feedback" / "student1" / A / f"{A}.html").read_bytes()
     assert (page.parent.parent.parent / "mathjax" / "MathJax.js").is_file(), "the page's maths, offline"
 
     out = learner.stdout
-    assert "2 of 4 autograded points" in out and "LOST test_digit_counts: 0 of 2" in out
-    assert "written_hidden_tests: a written answer (1 pt), scored by a person" in out
+    assert f"{full:g} of {full + lost:g} autograded points" in out and f"LOST test_digit_counts: 0 of {lost:g}" in out
+    assert f"ok   test_fahrenheit: {full:g} of {full:g}" in out
+    assert "written_hidden_tests: a written answer (" in out and "scored by a person" in out
     assert page.as_uri() in out and "opened in your browser" not in out  # BROWSER=none: only the path
     assert f"make answers NB={A}" in out
     # the learner's file is exactly as it was, and nothing was added beside it
