@@ -13,8 +13,8 @@ with each exercise's statement into ``work/answers/01_tensors_answers.ipynb``, n
     python -m autograder.selfpaced feedback NB [--work work]
     python -m autograder.selfpaced answers NB [--work work]
 
-Exit status: 0 when the notebook was graded (whatever its score) or the answers written, 1 when the
-grader itself failed, 2 for a slip (no such notebook, not one of the course's), 130 when Ctrl-C stopped it.
+Exit status: 0 when the notebook was graded (whatever its score) or the answers written, 1 when it
+could not be graded (not a readable notebook, over a cap, the grader's own failure), 2 for a slip (no such notebook, not one of the course's), 130 when Ctrl-C stopped it.
 """
 from __future__ import annotations
 
@@ -29,12 +29,14 @@ import webbrowser
 from pathlib import Path
 
 from . import cells, exercises
+from .results import GRADED, GRADER_ERROR, INVALID, TOO_LARGE, WRONG_ASSIGNMENT
 from .student_workspace import WORK, resolve
 
 STUDENT = "you"  # the class of one: its only student id (never shown on the page)
 GRADING = ".grading"  # inside the workspace: the grader's folder for the learner's notebooks (hidden in the lab)
 ANSWERS = "answers"  # inside the workspace: the model answers, written on request
-EXIT_GRADED, EXIT_GRADER_FAILED, EXIT_SLIP, EXIT_STOPPED = 0, 1, 2, 130
+EXIT_GRADED, EXIT_NOT_GRADED, EXIT_SLIP, EXIT_STOPPED = 0, 1, 2, 130
+UNGRADED = (INVALID, TOO_LARGE, WRONG_ASSIGNMENT, GRADER_ERROR)  # the statuses where no cell of the notebook ran
 
 
 class Slip(Exception):
@@ -122,6 +124,10 @@ def grade(notebook: str | Path, work: Path | str = WORK, out=None):
     if result.status == NOT_GRADED:  # Ctrl-C: an older page may still be there, and it is not this file's
         say(f"\nStopped before {assignment} was graded; nothing was recorded. Run the same command again.")
         return result
+    if result.status in UNGRADED:  # no cell ran: per-cell zeros would only hide the reason
+        say(f"\n{assignment} was not graded ({result.status}): {result.message}. Save it again from "
+            f"JupyterLab, or take your last good copy from work/backups/, then run this command again.")
+        return result
     say(f"\n{assignment}: " + summary(result, assignment))
     page = feedback_page(grading, assignment)
     if not page.is_file():
@@ -136,7 +142,6 @@ def grade(notebook: str | Path, work: Path | str = WORK, out=None):
 
 def summary(result, assignment: str) -> str:
     """The grader's scores, a line per graded cell in the notebook's order; written answers are a person's to score."""
-    from .results import GRADED
     import nbformat
     master = nbformat.read(str(exercises.master_path(assignment)), as_version=4).cells
     order = [cells.grade_id(c) for c in master if cells.grade_id(c) in result.cells]
@@ -229,9 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             write_answers(args.notebook, args.work)
             return 0
         from .reports import NOT_GRADED
-        from .results import GRADER_ERROR
         status = grade(args.notebook, args.work).status
-        return {GRADER_ERROR: EXIT_GRADER_FAILED, NOT_GRADED: EXIT_STOPPED}.get(status, EXIT_GRADED)
+        return EXIT_NOT_GRADED if status in UNGRADED else EXIT_STOPPED if status == NOT_GRADED else EXIT_GRADED
     except (Slip, InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_SLIP
