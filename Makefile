@@ -26,7 +26,7 @@ SUBMISSIONS ?=
 SCHEDULER ?=
 NB ?=
 
-.PHONY: help setup lab formgrader browser test data release check autograde grade-worker clean sandbox bench
+.PHONY: help setup lab formgrader browser test data release check feedback answers autograde grade-worker clean sandbox bench
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -83,6 +83,16 @@ check: $(STAMP) ## Run a notebook of your workspace as grading will: make check 
 	@# failed checks are the report itself (status 1): make's "Error 1" line would add only noise
 	@notebook="$$($(PY) -m autograder.student_workspace --which '$(NB)')" && \
 	  { $(PY) -m autograder.run --progress "$$notebook" || { status=$$?; [ $$status -eq 1 ] || exit $$status; }; }
+
+# Learners working alone (autograder/selfpaced.py): the class grader itself on a copy of one notebook of work/,
+# graded into work/.grading/; the page opens in a browser where there is one (BROWSER=none: only its path).
+feedback: $(STAMP) ## Grade your notebook as your instructor's grader does, hidden checks too: make feedback NB=01_tensors
+	@test -n "$(NB)" || { echo "usage: make feedback NB=01_tensors (a notebook of your workspace work/) or NB=<path>.ipynb"; exit 2; }
+	@$(PY) -m autograder.selfpaced feedback '$(NB)'
+
+answers: $(STAMP) ## Model answers of a notebook into work/answers/, best read after trying: make answers NB=01_tensors
+	@test -n "$(NB)" || { echo "usage: make answers NB=01_tensors (after make feedback NB=01_tensors)"; exit 2; }
+	@$(PY) -m autograder.selfpaced answers '$(NB)'
 
 autograde: setup sandbox ## Grade a class: make autograde SUBMISSIONS=<dir> [WORKERS=n] [FORCE=1] [PATTERN=regex] [SCHEDULER=tcp://host:8786]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make autograde SUBMISSIONS=<folder of submissions>"; exit 2; }
