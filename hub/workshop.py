@@ -281,7 +281,8 @@ def _copy_interpreter(target: Path) -> None:
     shutil.copytree(base / "lib" / version, target / "lib" / version, symlinks=True,
                     ignore=shutil.ignore_patterns("site-packages", "test", "tests", "idle_test"))
     dynload = sorted((base / "lib" / version / "lib-dynload").glob("*.so"))
-    linked = subprocess.run(["ldd", str(binary), *map(str, dynload)], capture_output=True, text=True).stdout
+    linked = subprocess.run(["ldd", str(binary), *map(str, dynload)], capture_output=True,
+                            text=True).stdout if shutil.which("ldd") else ""  # without it, the check below says so
     private = {Path(found) for found in re.findall(r"=> (/\S+) \(", linked) if closed_folders(Path(found).parent)}
     for library in private:
         shutil.copy2(library, target / "lib" / library.name)
@@ -305,6 +306,9 @@ def shared_environment(runtime: Path) -> Path:
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     source = f"{binary} {binary.stat().st_size} {binary.stat().st_mtime_ns}\n"
     runtime.mkdir(parents=True, exist_ok=True)
+    if runtime.is_symlink() or runtime.stat().st_uid != os.geteuid():
+        raise HubSetupError(f"{runtime}, where the hub copies the course's Python for attendees, belongs to someone "
+                            "else or is a link: remove it, or name a folder of root's with COURSE_HUB_RUNTIME.")
     os.chmod(runtime, 0o755)
     python, stamp = runtime / "python", runtime / "python" / "SOURCE"
     if not (stamp.is_file() and stamp.read_text() == source):
@@ -335,7 +339,7 @@ def shared_environment(runtime: Path) -> Path:
             target.write_bytes(f"#!{venv / 'bin' / 'python'}\n".encode() + rest)
             target.chmod(0o755)
     os.chmod(venv, 0o755)
-    # The proof: an account with no rights of its own starts it and imports the server.
+    # The proof: an account with no rights of its own starts it and imports the course's packages.
     tried = subprocess.run([str(venv / "bin" / "python"), "-c", "import jupyterhub, autograder"],
                            capture_output=True, text=True, user=65534, group=65534, extra_groups=[],
                            cwd="/", env={"PATH": "/usr/bin:/bin"})

@@ -43,11 +43,13 @@ ADMIN_PASSWORD = "instructor-" + "x" * 32
 # ---- fast checks -------------------------------------------------------------------------------------------
 
 def test_intake_reads_nbgrader_collect_layout(tmp_path):
-    """What Formgrader's Collect writes (submitted/<student>/<assignment>/ with timestamp.txt) grades as is."""
+    """What Formgrader's Collect writes (submitted/<student>/<assignment>/ with timestamp.txt and
+    submission_secret.txt) grades as is."""
     folder = tmp_path / "submitted" / "alice" / ASSIGNMENT
     folder.mkdir(parents=True)
     (folder / f"{ASSIGNMENT}.ipynb").write_text("{}")
     (folder / "timestamp.txt").write_text("2026-12-02 08:00:00.000000 UTC")
+    (folder / "submission_secret.txt").write_text("ab" * 64)
     (tmp_path / "submitted" / "bob").mkdir()
     (tmp_path / "submitted" / "bob" / "timestamp.txt").write_text("not where nbgrader puts it")
     intake = collect(tmp_path / "submitted", [ASSIGNMENT, "01_tensors"], tmp_path / "work")
@@ -398,6 +400,8 @@ def running_hub(tmp_path: Path, prefix: str, private_python: bool = False, **set
         pytest.skip("the hub runs as root: it creates a system user per attendee")
     proxy = REPO_ROOT / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
     assert proxy.exists(), "the hub's proxy is missing: run `make hub-deps` (make test does)"
+    if workshop.closed_folders(REPO_ROOT):  # the hub refuses such a checkout, with the message check_reachable gives
+        pytest.skip(f"this checkout ({REPO_ROOT}) is in a folder other accounts cannot enter")
     command = _hub_command(tmp_path, private_python)
     port = _free_port()
     # Homes and the exchange need folders every account can pass through (pytest's tmp_path is private).
