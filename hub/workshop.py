@@ -277,9 +277,10 @@ def _copy_interpreter(target: Path) -> None:
     (target / "bin").mkdir(parents=True)
     (target / "lib").mkdir()
     shutil.copy2(binary, target / "bin" / version)
-    # site-packages stays behind (the venv has its own), and so do the standard library's own tests.
+    # site-packages stays behind (the venv has its own), and so do the standard library's own tests and the
+    # bytecode only `python -O` reads.
     shutil.copytree(base / "lib" / version, target / "lib" / version, symlinks=True,
-                    ignore=shutil.ignore_patterns("site-packages", "test", "tests", "idle_test"))
+                    ignore=shutil.ignore_patterns("site-packages", "test", "tests", "idle_test", "*.opt-?.pyc"))
     dynload = sorted((base / "lib" / version / "lib-dynload").glob("*.so"))
     linked = subprocess.run(["ldd", str(binary), *map(str, dynload)], capture_output=True,
                             text=True).stdout if shutil.which("ldd") else ""  # without it, the check below says so
