@@ -149,9 +149,10 @@ hub: setup hub-deps ## Serve a workshop room (as root; passwords from `make hub-
 	  $(BIN)/jupyterhub -f hub/jupyterhub_config.py
 
 # Run by the instructor in a hub terminal, after Formgrader's Collect: grades ~/grading/submitted into ~/grading,
-# the folder Formgrader shows. Installs nothing (the instructor's account cannot write the checkout).
+# the folder Formgrader shows. Installs nothing (the instructor's account cannot write the checkout). The hub says
+# which Python its servers run (COURSE_HUB_PYTHON: .venv's, or its copy where .venv's sits in a private home).
 hub-grade: ## On the hub, as the instructor: grade what Formgrader collected (make -C <checkout> hub-grade)
-	$(PY) -m autograder.grade "$$HOME/grading/submitted" --out "$$HOME/grading" --workers $(WORKERS) $(if $(FORCE),--force)
+	$${COURSE_HUB_PYTHON:-$(PY)} -m autograder.grade "$$HOME/grading/submitted" --out "$$HOME/grading" --workers $(WORKERS) $(if $(FORCE),--force)
 
 clean: ## Remove generated grading output (keeps .venv, data/ and course/)
 	rm -rf grading .pytest_cache

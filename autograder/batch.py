@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import REPO_ROOT, exercises
 from .feedback import ship_mathjax
-from .intake import DEFAULT_PATTERN, Intake, collect, refuse_unusable, submitted_times
+from .intake import DEFAULT_PATTERN, Intake, collect, collect_records, refuse_unusable, submitted_times
 from .release import assignments as all_assignments
 from .reports import NOT_GRADED, RunCounts, count as _count
 from .results import GRADER_ERROR, MISSING, Result, _sha, code_version, submission_key
@@ -132,6 +132,7 @@ class Grader:
         self.say("writing the gradebook, grades.csv, feedback and the class report ...")
         self._merge(main, results, submitted_times(intake))
         self._refresh_feedback(main, results)
+        self._keep_collect_records(current + fresh, collect_records(intake))
         ship_mathjax(self.out / "feedback")  # the pages' maths, opened from disk
         self._write_outputs(main, intake, results)
         return results
@@ -242,6 +243,17 @@ class Grader:
                               for g in gb.find_submission_notebook(r.assignment, r.assignment, r.student).grades)]
         for r in scored:
             main.api.generate_feedback(r.assignment, r.student, force=True)
+
+    def _keep_collect_records(self, results: list[Result], records: dict) -> None:
+        """nbgrader collect's timestamp.txt and submission_secret.txt of each submission graded now or unchanged,
+        beside its graded notebook and feedback page as nbgrader's own autograde would leave them: Formgrader's
+        Release Feedback (nbgrader release_feedback) needs both, Generate Feedback copies them along."""
+        for r in results:
+            for kind in ("autograded", "feedback"):
+                folder = self.out / kind / r.student / r.assignment
+                if (r.student, r.assignment) in records and folder.is_dir() and not folder.is_symlink():
+                    for name, data in records[r.student, r.assignment].items():
+                        write_new(folder / name, data, self.out)
 
     # -- outputs ------------------------------------------------------------------------------
     def _write_outputs(self, main, intake: Intake, results: list[Result]) -> None:

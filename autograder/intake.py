@@ -145,12 +145,28 @@ def refuse_unusable(intake: Intake, assignments: list[str]) -> None:
             "grading folder (grades.csv, report.md) was left as it was.")
 
 
-# nbgrader collect's record of when a student submitted: <student>/<assignment>/timestamp.txt (the hub's layout).
+# What nbgrader's submit writes beside the notebook and collect keeps (<student>/<assignment>/..., the hub's
+# layout): when the student handed in, and the secret that names their feedback page in the exchange.
 COLLECT_TIMESTAMP = "timestamp.txt"
+COLLECT_SECRET = "submission_secret.txt"
+COLLECT_RECORDS = (COLLECT_TIMESTAMP, COLLECT_SECRET)
 
 
 def _is_collect_timestamp(rel: Path, assignments: list[str]) -> bool:
-    return len(rel.parts) == 3 and rel.name == COLLECT_TIMESTAMP and rel.parts[1] in assignments
+    return len(rel.parts) == 3 and rel.name in COLLECT_RECORDS and rel.parts[1] in assignments
+
+
+def collect_records(intake: Intake) -> dict:
+    """nbgrader collect's records of each submission, as bytes ({(student, assignment): {name: bytes}}), where
+    both are there. nbgrader's release_feedback needs them beside the feedback page, and the student's
+    fetch_feedback finds the page by the secret (the grader's batch keeps them there)."""
+    records = {}
+    for (student, assignment), sub in intake.submissions.items():
+        files = [sub.path.parent / name for name in COLLECT_RECORDS]
+        if sub.path.parent.name == assignment and all(f.is_file() and not f.is_symlink() for f in files):
+            with open(files[0], "rb") as stamp, open(files[1], "rb") as secret:
+                records[student, assignment] = {COLLECT_TIMESTAMP: stamp.read(100), COLLECT_SECRET: secret.read(1000)}
+    return records
 
 
 def submitted_times(intake: Intake) -> dict:

@@ -104,7 +104,10 @@ def describe() -> str:
 
 def _python_roots() -> list[Path]:
     roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent.parent}
-    return sorted(roots)
+    # The packages where they really are: the workshop hub's copy of the interpreter links .venv's in (hub/workshop.py).
+    import site
+    packages = {Path(p).resolve() for p in site.getsitepackages()}
+    return sorted(roots | {p for p in packages if not any(p.is_relative_to(root) for root in roots)})
 
 
 def sandbox_command(cmd: list[str], host_dir: Path, uid: int | None = None) -> list[str]:

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from workshop import HUB_DIR, USERNAME_PATTERN, VENV_BIN, HubSetupError, prepare_host, settings  # noqa: E402
+from workshop import HUB_DIR, USERNAME_PATTERN, HubSetupError, prepare_host, settings  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets when JupyterHub loads this file)
 try:
@@ -43,7 +43,7 @@ else:
 
 # Each user's own server, as their own system user (hub/workshop.py says why).
 c.JupyterHub.spawner_class = "workshop.WorkshopSpawner"
-c.Spawner.cmd = [str(VENV_BIN / "jupyterhub-singleuser")]
+c.Spawner.cmd = [str(s.user_bin / "jupyterhub-singleuser")]  # .venv's, or its copy (prepare_host)
 c.Spawner.default_url = "/lab"  # the notebooks arrive with Assignment List's Fetch, not before
 c.Spawner.start_timeout = 120  # a loaded 2-core machine starting several JupyterLabs at once
 c.Spawner.http_timeout = 120

@@ -11,6 +11,11 @@
   nothing created.
 - ``prepare_host``: the exchange and the hub's state folder, and the masters (solutions/, tests/, .git,
   grading/) closed to attendees' kernels and open to the instructor's group.
+- ``shared_environment``: where .venv's Python lives under a private home (pyenv or conda under /root), a copy
+  of that interpreter under /opt that every account can run, with a venv on it that reads .venv's packages:
+  the attendees' servers run from there, the host's .venv stays as it is.
+- Each server's Jupyter configuration is the lab face of its role (lab/student, lab/instructor; see
+  autograder/lab.py) with hub/<role> over it: only what a room with a real exchange changes.
 """
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +85,8 @@ class Settings:
     exchange: Path = Path("/srv/nbgrader/exchange")
     homes: Path = Path("/home")
     prefix: str = "jupyter-"
+    runtime: Path = Path("/opt/pytorch-course-python")  # the interpreter's copy, if attendees cannot reach it
+    user_bin: Path = VENV_BIN     # where attendees' servers find python and jupyterhub-singleuser (prepare_host)
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Settings":
@@ -108,6 +117,7 @@ class Settings:
             exchange=Path(env.get("COURSE_HUB_EXCHANGE") or cls.exchange).resolve(),
             homes=Path(env.get("COURSE_HUB_HOMES") or cls.homes).resolve(),
             prefix=env.get("COURSE_HUB_USER_PREFIX", cls.prefix),
+            runtime=Path(env.get("COURSE_HUB_RUNTIME") or cls.runtime).resolve(),
         )
         s.check()
         return s
@@ -201,12 +211,14 @@ class WorkshopSpawner(LocalProcessSpawner):
         entry = pwd.getpwnam(self.system_user)
         env.update(USER=entry.pw_name, LOGNAME=entry.pw_name, HOME=entry.pw_dir, SHELL=entry.pw_shell or "/bin/bash")
         role = "instructor" if self.user.admin else "student"
-        # The per-role Jupyter configuration: nbgrader's exchange for everyone, Formgrader for the instructor only.
-        env["JUPYTER_CONFIG_PATH"] = str(HUB_DIR / role)
-        if role == "student":  # lab/ as a data folder: the course's Validate button (lab/labextensions)
-            env["JUPYTER_PATH"] = str(REPO / "lab")
+        # The role's lab face (Formgrader for the instructor only, the course's Validate button for attendees)
+        # with hub/<role> over it: nbgrader's exchange and Assignment List, and the instructor's framing policy.
+        from autograder.lab import lab_environment
+        env = lab_environment(role, env, overrides=[HUB_DIR / role])
         env["COURSE_HUB_EXCHANGE"] = str(self._settings().exchange)
-        env["PATH"] = f"{VENV_BIN}:{env.get('PATH') or '/usr/local/bin:/usr/bin:/bin'}"
+        bin_dir = self._settings().user_bin
+        env["COURSE_HUB_PYTHON"] = str(bin_dir / "python")  # what `make hub-grade` runs the grader with
+        env["PATH"] = f"{bin_dir}:{env.get('PATH') or '/usr/local/bin:/usr/bin:/bin'}"
         return env
 
 
@@ -242,21 +254,110 @@ def closed_folders(path: Path) -> list[Path]:
 
 
 def check_reachable() -> None:
-    """Attendees' servers run the course's interpreter and packages as other users: they must reach them."""
-    python = VENV_BIN / "python"
-    closed = sorted({str(p) for target in (python, Path(os.path.realpath(python)).parent.parent, REPO / "coursekit")
-                     for p in closed_folders(target)})
+    """Attendees' servers run the course's packages as other users: they must reach the checkout and .venv
+    (the interpreter itself can be copied, see shared_environment; the checkout cannot)."""
+    closed = sorted({str(p) for target in (VENV_BIN, REPO / "coursekit") for p in closed_folders(target)})
     if closed:
         raise HubSetupError(
-            f"Attendees' accounts cannot reach the course's Python ({os.path.realpath(python)}): "
-            f"{', '.join(closed)} cannot be entered by other users. Put the checkout where every account can read "
-            "it (for example /opt/pytorch-course) and build .venv from a system-wide Python: "
-            "rm -rf .venv && make setup PYTHON=/usr/bin/python3.11.")
+            f"Attendees' accounts cannot reach the course's checkout ({REPO}): {', '.join(closed)} cannot be "
+            "entered by other users. Put the checkout where every account can read it (for example "
+            "/opt/pytorch-course: move it there, then `make setup` and `sudo make hub`).")
+
+
+def interpreter_reachable() -> bool:
+    python = Path(os.path.realpath(VENV_BIN / "python"))
+    return not any(closed_folders(p) for p in (python, Path(sys.base_prefix)))
+
+
+def _copy_interpreter(target: Path) -> None:
+    """This interpreter (the one .venv is built on) into ``target``: its binary, its standard library and the
+    shared libraries it loads from folders other accounts cannot enter (libpython of a pyenv build, conda's)."""
+    base, version = Path(sys.base_prefix), f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    binary = Path(os.path.realpath(VENV_BIN / "python"))
+    (target / "bin").mkdir(parents=True)
+    (target / "lib").mkdir()
+    shutil.copy2(binary, target / "bin" / version)
+    # site-packages stays behind (the venv has its own), and so do the standard library's own tests and the
+    # bytecode only `python -O` reads.
+    shutil.copytree(base / "lib" / version, target / "lib" / version, symlinks=True,
+                    ignore=shutil.ignore_patterns("site-packages", "test", "tests", "idle_test", "*.opt-?.pyc"))
+    dynload = sorted((base / "lib" / version / "lib-dynload").glob("*.so"))
+    linked = subprocess.run(["ldd", str(binary), *map(str, dynload)], capture_output=True,
+                            text=True).stdout if shutil.which("ldd") else ""  # without it, the check below says so
+    private = {Path(found) for found in re.findall(r"=> (/\S+) \(", linked) if closed_folders(Path(found).parent)}
+    for library in private:
+        shutil.copy2(library, target / "lib" / library.name)
+    if private:
+        # The binary looks for them where it was built (an absolute RUNPATH such as /root/.pyenv/.../lib):
+        # point it at the copy's lib/ instead, in place, padded with NULs like conda's relocation does.
+        built = (sysconfig.get_config_var("LIBDIR") or "").encode()
+        relative = b"$ORIGIN/../lib"
+        data = (target / "bin" / version).read_bytes()
+        if built and len(built) >= len(relative) and b"\0" + built + b"\0" in data:
+            data = data.replace(b"\0" + built + b"\0", b"\0" + relative.ljust(len(built), b"\0") + b"\0")
+            (target / "bin" / version).write_bytes(data)
+    subprocess.run(["chmod", "-R", "u+rwX,go+rX,go-w", str(target)], check=True)
+
+
+def shared_environment(runtime: Path) -> Path:
+    """A venv under ``runtime`` that every account can run: a copy of .venv's interpreter (made again only when
+    that interpreter changed) with .venv's packages, data and configuration linked in, and .venv's commands
+    rewritten to start it. Returns its bin folder."""
+    binary = Path(os.path.realpath(VENV_BIN / "python"))
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    source = f"{binary} {binary.stat().st_size} {binary.stat().st_mtime_ns}\n"
+    runtime.mkdir(parents=True, exist_ok=True)
+    if runtime.is_symlink() or runtime.stat().st_uid != os.geteuid():
+        raise HubSetupError(f"{runtime}, where the hub copies the course's Python for attendees, belongs to someone "
+                            "else or is a link: remove it, or name a folder of root's with COURSE_HUB_RUNTIME.")
+    os.chmod(runtime, 0o755)
+    python, stamp = runtime / "python", runtime / "python" / "SOURCE"
+    if not (stamp.is_file() and stamp.read_text() == source):
+        building = runtime / "python.new"
+        shutil.rmtree(building, ignore_errors=True)
+        _copy_interpreter(building)
+        (building / "SOURCE").write_text(source)
+        shutil.rmtree(python, ignore_errors=True)
+        building.rename(python)
+    venv = runtime / "venv"
+    shutil.rmtree(venv, ignore_errors=True)  # cheap, and always in step with .venv's packages
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text(f"home = {python / 'bin'}\ninclude-system-site-packages = false\n"
+                                     f"version = {'.'.join(map(str, sys.version_info[:3]))}\n")
+    for name in (version, "python3", "python"):
+        (venv / "bin" / name).symlink_to(python / "bin" / version)
+    for name in ("lib", "lib64", "share", "etc"):  # the packages, Jupyter's data (JupyterLab) and configuration
+        if (VENV_BIN.parent / name).exists():
+            (venv / name).symlink_to(VENV_BIN.parent / name)
+    shebangs = tuple(f"#!{VENV_BIN / name}".encode() for name in (version, "python3", "python"))
+    for command in VENV_BIN.iterdir():
+        if command.name.startswith("python") or not command.is_file():
+            continue
+        with open(command, "rb") as handle:
+            first, rest = handle.readline(), handle.read()
+        if first.rstrip() in shebangs:
+            target = venv / "bin" / command.name
+            target.write_bytes(f"#!{venv / 'bin' / 'python'}\n".encode() + rest)
+            target.chmod(0o755)
+    os.chmod(venv, 0o755)
+    # The proof: an account with no rights of its own starts it and imports the course's packages.
+    tried = subprocess.run([str(venv / "bin" / "python"), "-c", "import jupyterhub, autograder"],
+                           capture_output=True, text=True, user=65534, group=65534, extra_groups=[],
+                           cwd="/", env={"PATH": "/usr/bin:/bin"})
+    if tried.returncode:
+        raise HubSetupError(
+            f"The copy of the course's Python in {runtime}, made because attendees cannot reach {binary}, does not "
+            f"start for other accounts: {tried.stderr.strip()[-400:]}. Build .venv from a system-wide Python "
+            "instead: rm -rf .venv && make setup PYTHON=/usr/bin/python3.11, then `sudo make hub`.")
+    return venv / "bin"
 
 
 def prepare_host(settings: Settings) -> pwd.struct_passwd:
-    """Folders the hub needs, owned and protected as the exchange and the masters require."""
+    """Folders the hub needs, owned and protected as the exchange and the masters require, and the Python the
+    attendees' servers run (.venv's own, or shared_environment's copy)."""
     check_reachable()
+    if not interpreter_reachable():
+        settings.user_bin = shared_environment(settings.runtime)
     settings.state.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.state, 0o700)  # the hub's database and cookie secret
     if settings.auth == "pam":

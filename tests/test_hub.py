@@ -43,11 +43,13 @@ ADMIN_PASSWORD = "instructor-" + "x" * 32
 # ---- fast checks -------------------------------------------------------------------------------------------
 
 def test_intake_reads_nbgrader_collect_layout(tmp_path):
-    """What Formgrader's Collect writes (submitted/<student>/<assignment>/ with timestamp.txt) grades as is."""
+    """What Formgrader's Collect writes (submitted/<student>/<assignment>/ with timestamp.txt and
+    submission_secret.txt) grades as is."""
     folder = tmp_path / "submitted" / "alice" / ASSIGNMENT
     folder.mkdir(parents=True)
     (folder / f"{ASSIGNMENT}.ipynb").write_text("{}")
     (folder / "timestamp.txt").write_text("2026-12-02 08:00:00.000000 UTC")
+    (folder / "submission_secret.txt").write_text("ab" * 64)
     (tmp_path / "submitted" / "bob").mkdir()
     (tmp_path / "submitted" / "bob" / "timestamp.txt").write_text("not where nbgrader puts it")
     intake = collect(tmp_path / "submitted", [ASSIGNMENT, "01_tensors"], tmp_path / "work")
@@ -124,6 +126,26 @@ def test_hub_settings_refuse_what_would_be_unsafe():
     assert ok.system_name("alice") == "jupyter-alice" and ok.auth == "shared"
 
 
+def test_hub_configuration_is_only_what_a_room_changes_over_the_lab_faces():
+    """hub/<role> comes first on JUPYTER_CONFIG_PATH, before the lab face lab/<role> (autograder/lab.py): it says
+    only what a room with an exchange changes (the Assignment List, the instructor's framing policy), never what
+    the face already says."""
+    for role in ("student", "instructor"):
+        hub, lab = REPO_ROOT / "hub" / role, REPO_ROOT / "lab" / role
+        for name, keys in (("labconfig/page_config.json", ("disabledExtensions",)),
+                           ("jupyter_server_config.json", ("ServerApp", "jpserver_extensions"))):
+            ours, face = json.loads((hub / name).read_text()), json.loads((lab / name).read_text())
+            for key in keys:
+                ours, face = ours.get(key, {}), face.get(key, {})
+            assert ours, f"hub/{role}/{name} changes nothing: remove it"
+            repeated = [k for k, value in ours.items() if face.get(k) == value]
+            assert not repeated, f"hub/{role}/{name} repeats lab/{role}: {repeated}"
+        # the instructor's Formgrader may be framed by her own lab (the hub's origin), never by any site
+        policy = json.loads((hub / "jupyter_server_config.json").read_text())["ServerApp"].get("tornado_settings", {})
+        assert policy.get("headers", {}).get("Content-Security-Policy") == (
+            "frame-ancestors 'self'" if role == "instructor" else None)
+
+
 def test_remove_system_users_refuses_a_broad_prefix():
     for prefix in ("", "j", "jup", "jupyter"):
         with pytest.raises(workshop.HubSetupError):
@@ -138,21 +160,35 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _hub_command() -> list[str]:
-    """jupyterhub, and where this machine's Python sits in a folder other users cannot enter (a pyenv under
-    /root), a private mount namespace in which that folder shows only the interpreter's tree. A host moves the
-    interpreter instead (`make hub` says how); everything else about the hub is as in a room."""
+def _hub_command(tmp_path: Path, private_python: bool) -> list[str]:
+    """jupyterhub; with ``private_python``, in a private mount namespace where .venv is built on a Python inside
+    a 0700 home in the test's folder (as with pyenv or conda under /root): .venv's bin/ and pyvenv.cfg are
+    replaced there by copies pointing at that home, so the hub must run its attendees from a copy it makes
+    (hub/workshop.py's shared_environment). Nothing outside that namespace changes."""
     command = [str(workshop.VENV_BIN / "jupyterhub"), "-f", str(REPO_ROOT / "hub" / "jupyterhub_config.py")]
-    interpreter = Path(os.path.realpath(sys.base_prefix))
-    closed = workshop.closed_folders(interpreter)
-    if not closed:
+    if not private_python:
         return command
-    if len(closed) > 1 or closed[0] in REPO_ROOT.parents or not shutil.which("unshare"):
-        pytest.skip(f"the course's Python ({interpreter}) is not reachable by other users")
-    script = ('set -e; keep=$(mktemp -d); mount --bind "$1" "$keep"; mount -t tmpfs -o mode=0711,size=1m tmpfs "$2"; '
-              'mkdir -p "$1"; mount --bind "$keep" "$1"; shift 2; exec "$@"')
+    if not shutil.which("unshare"):
+        pytest.skip("simulating a Python in a private home needs unshare (util-linux)")
+    home = tmp_path / "private-home"
+    (home / "python").mkdir(parents=True)
+    home.chmod(0o700)
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    bin_dir = tmp_path / "venv-bin"
+    bin_dir.mkdir()
+    for entry in workshop.VENV_BIN.iterdir():
+        if entry.is_symlink() and entry.name.startswith("python"):
+            (bin_dir / entry.name).symlink_to(home / "python" / "bin" / version)
+        elif entry.is_file():
+            shutil.copy2(entry, bin_dir / entry.name)
+    config = workshop.VENV_BIN.parent / "pyvenv.cfg"
+    (tmp_path / "pyvenv.cfg").write_text(re.sub(r"(?m)^home = .*$", f"home = {home / 'python' / 'bin'}",
+                                                config.read_text()))
+    script = ('set -e; mount --bind "$1" "$2/python"; mount --bind "$3" "$4"; mount --bind "$5" "$6"; '
+              'shift 6; exec "$@"')
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
-            str(interpreter), str(closed[0]), *command]
+            os.path.realpath(sys.base_prefix), str(home), str(bin_dir), str(workshop.VENV_BIN),
+            str(tmp_path / "pyvenv.cfg"), str(config), *command]
 
 
 class Room:
@@ -163,6 +199,7 @@ class Room:
         self.requests = requests
         self.base = base
         self.tokens: dict[str, str] = {}
+        self.runtime: Path | None = None  # where the hub may copy the interpreter (COURSE_HUB_RUNTIME)
 
     def login(self, name: str, password: str) -> None:
         session = self.requests.Session()
@@ -300,6 +337,40 @@ def _browser_opens_the_fetched_notebook(room: Room, who: str, profile: Path) -> 
     print(f"hub browser step: {time.time() - started:.0f} s")
 
 
+def _browser_opens_formgrader_in_the_lab(room: Room, who: str, profile: Path) -> None:
+    """The instructor logs in through the hub's form in Chromium and opens Nbgrader -> Formgrader in her lab: the
+    panel's frame shows Formgrader's assignment list, not a refusal to be framed (screenshot hub-4-formgrader.png)."""
+    from labserver import CHROMIUM, CHROMIUM_FLAGS, SHOTS
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("hub Formgrader browser step skipped: playwright is not installed (make browser)")
+        return
+    if not CHROMIUM.is_file():
+        print(f"hub Formgrader browser step skipped: {CHROMIUM} is missing (make browser, or set COURSE_CHROMIUM)")
+        return
+    started = time.time()
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 900})
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.goto(f"{room.base}/hub/login")
+            page.fill("#username_input", who)
+            page.fill("#password_input", ADMIN_PASSWORD)
+            page.click("#login_submit")
+            page.wait_for_url(re.compile(rf"/user/{who}/lab"), timeout=60_000)
+            page.locator(".lm-MenuBar-itemLabel").filter(has_text="Nbgrader").click(timeout=90_000)
+            page.locator(".lm-Menu-itemLabel:visible").filter(has_text="Formgrader").click()
+            frame = page.frame_locator("#formgrader-iframe iframe")  # nbgrader's panel (its labextension)
+            frame.get_by_text(ASSIGNMENT, exact=True).first.wait_for(timeout=60_000)
+            page.screenshot(path=str(SHOTS / "hub-4-formgrader.png"))
+        finally:
+            context.close()  # ends the browser process Playwright started
+    print(f"hub Formgrader browser step: {time.time() - started:.0f} s")
+
+
 def _processes_of(uids: set[int]) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -320,15 +391,18 @@ def _command_line(pid: int) -> str:
 
 
 @contextmanager
-def running_hub(tmp_path: Path, prefix: str, **settings: str):
-    """A hub of this checkout on free ports of 127.0.0.1, with its state, exchange and homes in fresh folders;
-    at the end the hub and everything it started are stopped, the accounts of ``prefix`` removed and the
-    checkout's folders that the hub closed put back as they were."""
+def running_hub(tmp_path: Path, prefix: str, private_python: bool = False, **settings: str):
+    """A hub of this checkout on free ports of 127.0.0.1, with its state, exchange, homes and any copy of the
+    interpreter (COURSE_HUB_RUNTIME) in fresh folders; at the end the hub and everything it started are stopped,
+    the accounts of ``prefix`` removed, those folders removed and the checkout's folders that the hub closed
+    put back as they were. ``private_python``: see _hub_command."""
     if os.geteuid() != 0 or not shutil.which("useradd"):
         pytest.skip("the hub runs as root: it creates a system user per attendee")
     proxy = REPO_ROOT / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
     assert proxy.exists(), "the hub's proxy is missing: run `make hub-deps` (make test does)"
-    command = _hub_command()
+    if workshop.closed_folders(REPO_ROOT):  # the hub refuses such a checkout, with the message check_reachable gives
+        pytest.skip(f"this checkout ({REPO_ROOT}) is in a folder other accounts cannot enter")
+    command = _hub_command(tmp_path, private_python)
     port = _free_port()
     # Homes and the exchange need folders every account can pass through (pytest's tmp_path is private).
     shared = Path(tempfile.mkdtemp(prefix="test_hub-"))
@@ -343,6 +417,7 @@ def running_hub(tmp_path: Path, prefix: str, **settings: str):
                COURSE_HUB_HUB_PORT=str(_free_port()), COURSE_HUB_PROXY_API_PORT=str(_free_port()),
                COURSE_HUB_USER_PREFIX=prefix, COURSE_HUB_STATE=str(tmp_path / "state"),
                COURSE_HUB_EXCHANGE=str(shared / "exchange"), COURSE_HUB_HOMES=str(shared / "homes"),
+               COURSE_HUB_RUNTIME=str(shared / "runtime"),
                COURSE_HUB_IDLE_TIMEOUT="600", COURSE_DEVICE="cpu")
     env.update(settings)
     # The hub closes the checkout's masters to attendees: put them back as they were afterwards.
@@ -351,6 +426,7 @@ def running_hub(tmp_path: Path, prefix: str, **settings: str):
     log = open(tmp_path / "hub.log", "w")
     hub = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     room = Room(f"http://127.0.0.1:{port}")
+    room.runtime = shared / "runtime"
     started = time.time()
     try:
         import requests
@@ -361,7 +437,7 @@ def running_hub(tmp_path: Path, prefix: str, **settings: str):
                     break
             except requests.ConnectionError:
                 pass
-            assert time.time() - started < 90, "the hub did not answer within 90 s"
+            assert time.time() - started < 150, "the hub did not answer within 150 s"  # copying the interpreter
             time.sleep(0.5)
         yield room
     finally:
@@ -401,7 +477,8 @@ def running_hub(tmp_path: Path, prefix: str, **settings: str):
 def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
     prefix = f"t{uuid.uuid4().hex[:6]}-"  # unique to this run: only these accounts are ever removed
     teacher, alice, bob = "teacher", "alice", "bob"
-    with running_hub(tmp_path, prefix, COURSE_HUB_INSTRUCTOR=teacher) as room:
+    # .venv's Python sits in a 0700 home (simulated, see _hub_command): the room must work all the same.
+    with running_hub(tmp_path, prefix, private_python=True, COURSE_HUB_INSTRUCTOR=teacher) as room:
         # Everyone logs in and starts their server; the instructor's password makes them the admin.
         room.login(teacher, ADMIN_PASSWORD)
         room.login(alice, ROOM_PASSWORD)
@@ -422,7 +499,11 @@ def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
             "the idle culler could not list the hub's users"
 
         # Two faces: Formgrader for the instructor only; attendees have the Assignment List.
-        assert room.call(teacher, "GET", f"/user/{teacher}/formgrader").status_code == 200
+        formgrader = room.call(teacher, "GET", f"/user/{teacher}/formgrader")
+        assert formgrader.status_code == 200
+        # The instructor's lab may frame Formgrader (same origin only); attendees' servers keep JupyterHub's 'none'.
+        assert formgrader.headers["Content-Security-Policy"] == "frame-ancestors 'self'", formgrader.headers
+        assert "frame-ancestors 'none'" in room.ok(alice, "GET", f"/user/{alice}/lab").headers["Content-Security-Policy"]
         assert room.call(alice, "GET", f"/user/{alice}/formgrader").status_code == 404
         assert "@jupyter/nbgrader:formgrader" in _disabled_lab_plugins(room, alice)
         assert "@jupyter/nbgrader:assignment-list" not in _disabled_lab_plugins(room, alice)
@@ -456,13 +537,15 @@ def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
         bob_home = Path(pwd.getpwnam(prefix + bob).pw_dir)
         assert bob_home.stat().st_uid == pwd.getpwnam(prefix + bob).pw_uid and bob_home.stat().st_mode & 0o077 == 0
         probe = room.run_code(alice, (
-            "import os, getpass\nprint(getpass.getuser())\n"
+            "import os, sys, getpass\nprint(getpass.getuser())\nprint(sys.prefix)\n"
             f"for attempt in (lambda: os.listdir({str(bob_home)!r}),\n"
             f"                lambda: open({str(bob_home / ASSIGNMENT / (ASSIGNMENT + '.ipynb'))!r}).read(),\n"
             f"                lambda: open({str(bob_home / 'planted.txt')!r}, 'w'),\n"
             f"                lambda: os.listdir({str(REPO_ROOT / 'solutions')!r})):\n"
             "    try:\n        attempt(); print('REACHED')\n    except PermissionError:\n        print('denied')\n"))
-        assert probe == {"stdout": f"{prefix}{alice}\ndenied\ndenied\ndenied\ndenied\n", "error": None}, probe
+        # (her kernel runs the hub's copy of the interpreter: .venv's own is in a home she cannot enter)
+        assert probe == {"stdout": f"{prefix}{alice}\n{room.runtime / 'venv'}\ndenied\ndenied\ndenied\ndenied\n",
+                         "error": None}, probe
 
         # Hand in: the instructor collects through Formgrader and grades with the course's grader.
         collected = room.ok(teacher, "POST", f"/user/{teacher}/formgrader/api/assignment/{ASSIGNMENT}/collect").json()
@@ -482,10 +565,28 @@ def test_workshop_room_hand_out_hand_in_and_grade(tmp_path):
         column = f"{ASSIGNMENT}:test_fahrenheit"
         assert float(rows[alice][column]) == 2.0 and float(rows[bob][column]) == 0.0, rows
         assert float(rows[alice]["total"]) == float(rows[bob]["total"]) + 2.0, rows
-        # Formgrader reads the same gradebook: both attendees' submissions are there. (Its score column stays
-        # at 0 until the grader records nbgrader's submission timestamp, which autograder/batch.py does not yet.)
+        # Formgrader reads the same gradebook: both attendees' submissions are there, with their scores.
         submissions = room.ok(teacher, "GET", f"/user/{teacher}/formgrader/api/submissions/{ASSIGNMENT}").json()
         assert sorted(s["student"] for s in submissions) == [alice, bob], submissions
+        assert {s["student"]: s["score"] for s in submissions}[alice] == float(rows[alice]["total"]), submissions
+
+        # Feedback: the instructor releases it through Formgrader; each attendee fetches her own page from the
+        # Assignment List, filed under the time she handed in.
+        released = room.ok(teacher, "POST", f"/user/{teacher}/formgrader/api/assignment/{ASSIGNMENT}/release_feedback")
+        assert released.json()["success"], released.text[:2000]
+        for name in (alice, bob):
+            room.ok(name, "POST", f"/user/{name}/assignments/fetch_feedback",
+                    data={"assignment_id": ASSIGNMENT, "course_id": workshop.COURSE_ID})
+            handed_in = (grading / "submitted" / name / ASSIGNMENT / "timestamp.txt").read_text().strip()
+            home = Path(pwd.getpwnam(prefix + name).pw_dir)
+            pages = sorted((home / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
+            assert [page.parent.name for page in pages] == [handed_in], pages
+            # her own page (alice's and bob's scores differ), now hers
+            assert f"{ASSIGNMENT} (Score: {float(rows[name]['total'])} /" in pages[0].read_text()
+            assert pages[0].stat().st_uid == pwd.getpwnam(prefix + name).pw_uid
+
+        # In a real browser: the instructor opens Formgrader inside her lab, as nbgrader's menu does.
+        _browser_opens_formgrader_in_the_lab(room, teacher, tmp_path / "chromium-teacher")
 
 
 @pytest.mark.slow
