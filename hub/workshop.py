@@ -30,7 +30,7 @@ from traitlets import Unicode
 HUB_DIR = Path(__file__).resolve().parent
 REPO = HUB_DIR.parent
 VENV_BIN = REPO / ".venv" / "bin"
-COURSE_ID = "pytorch-course"  # autograder/config.py's course id: the exchange folder is named after it
+COURSE_ID = "pytorch-course"  # autograder/grading/nbgrader_config.py's course id: the exchange folder is named after it
 # Hub names become part of system user names (at most 32 characters on Linux), so keep them short and plain.
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,19}$"
 # Folders of the checkout that attendees' kernels must not read: the masters with their hidden tests, the
