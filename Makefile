@@ -44,10 +44,10 @@ data: $(STAMP) ## Make sure MNIST is present and verified (MNIST_FROM=<folder> s
 	$(PY) -m coursekit.data $(if $(MNIST_FROM),--from "$(MNIST_FROM)")
 
 release: $(STAMP) ## Regenerate all of course/ from solutions/ (deterministic: twice gives no diff)
-	$(PY) -m autograder.release
+	$(PY) -m autograder.authoring.release
 
 course/%.ipynb: solutions/%.ipynb $(STAMP)
-	$(PY) -m autograder.release $(notdir $(patsubst %/,%,$(dir $*)))
+	$(PY) -m autograder.authoring.release $(notdir $(patsubst %/,%,$(dir $*)))
 
 sandbox: ## Install bubblewrap, the grader's sandbox, when missing (needs root and apt; else explains)
 	@command -v bwrap >/dev/null && exit 0; \
@@ -61,17 +61,17 @@ sandbox: ## Install bubblewrap, the grader's sandbox, when missing (needs root a
 # The student's lab serves work/, a git-ignored copy of course/ made once and then only merged into
 # (answers kept, old file backed up) when the course changes; the lab's two faces live in lab/.
 lab: setup ## Open your workspace work/ in JupyterLab (LAB_ARGS="--ip=0.0.0.0" to serve a room)
-	$(PY) -m autograder.lab student $(LAB_ARGS)
+	$(PY) -m autograder.lab.faces student $(LAB_ARGS)
 
 formgrader: setup ## The instructor's lab: Formgrader and Create Assignment on grading/'s gradebook
-	$(PY) -m autograder.lab instructor $(LAB_ARGS)
+	$(PY) -m autograder.lab.faces instructor $(LAB_ARGS)
 
 browser: setup ## Install what the browser tests need when missing: Debian's chromium (root and apt; else explains)
 	@test -x /usr/bin/chromium && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }; \
 	else \
-	  echo "warning: /usr/bin/chromium is missing, so tests/test_browser.py is skipped."; \
+	  echo "warning: /usr/bin/chromium is missing, so tests/lab/test_browser.py is skipped."; \
 	  echo "Install it with: sudo apt-get install chromium"; \
 	fi
 
@@ -81,22 +81,22 @@ test: setup sandbox browser hub-deps ## Run the whole test suite (TEST_ARGS="-k 
 check: $(STAMP) ## Run a notebook of your workspace as grading will: make check NB=01_tensors (or a path)
 	@test -n "$(NB)" || { echo "usage: make check NB=01_tensors (a notebook of your workspace work/) or NB=<path>.ipynb"; exit 2; }
 	@# failed checks are the report itself (status 1): make's "Error 1" line would add only noise
-	@notebook="$$($(PY) -m autograder.student_workspace --which '$(NB)')" && \
-	  { $(PY) -m autograder.run --progress "$$notebook" || { status=$$?; [ $$status -eq 1 ] || exit $$status; }; }
+	@notebook="$$($(PY) -m autograder.lab.workspace --which '$(NB)')" && \
+	  { $(PY) -m autograder.lab.check --progress "$$notebook" || { status=$$?; [ $$status -eq 1 ] || exit $$status; }; }
 
-# Learners working alone (autograder/selfpaced.py): the class grader itself on a copy of one notebook of work/,
+# Learners working alone (autograder/lab/selfpaced.py): the class grader itself on a copy of one notebook of work/,
 # graded into work/.grading/; the page opens in a browser where there is one (BROWSER=none: only its path).
 feedback: $(STAMP) ## Grade your notebook as your instructor's grader does, hidden checks too: make feedback NB=01_tensors
 	@test -n "$(NB)" || { echo "usage: make feedback NB=01_tensors (a notebook of your workspace work/) or NB=<path>.ipynb"; exit 2; }
-	@$(PY) -m autograder.selfpaced feedback '$(NB)'
+	@$(PY) -m autograder.lab.selfpaced feedback '$(NB)'
 
 answers: $(STAMP) ## Model answers of a notebook into work/answers/, best read after trying: make answers NB=01_tensors
 	@test -n "$(NB)" || { echo "usage: make answers NB=01_tensors (after make feedback NB=01_tensors)"; exit 2; }
-	@$(PY) -m autograder.selfpaced answers '$(NB)'
+	@$(PY) -m autograder.lab.selfpaced answers '$(NB)'
 
 autograde: setup sandbox ## Grade a class: make autograde SUBMISSIONS=<dir> [WORKERS=n] [FORCE=1] [PATTERN=regex] [SCHEDULER=tcp://host:8786]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make autograde SUBMISSIONS=<folder of submissions>"; exit 2; }
-	$(PY) -m autograder.grade "$(SUBMISSIONS)" --workers $(WORKERS) $(if $(FORCE),--force) \
+	$(PY) -m autograder.grading.cli "$(SUBMISSIONS)" --workers $(WORKERS) $(if $(FORCE),--force) \
 	  $(if $(PATTERN),--pattern '$(PATTERN)') $(if $(SCHEDULER),--scheduler "$(SCHEDULER)")
 
 # One worker process per grading slot (WORKERS, default one per core) with one thread each: the grader is
@@ -152,7 +152,7 @@ hub: setup hub-deps ## Serve a workshop room (as root; passwords from `make hub-
 # the folder Formgrader shows. Installs nothing (the instructor's account cannot write the checkout). The hub says
 # which Python its servers run (COURSE_HUB_PYTHON: .venv's, or its copy where .venv's sits in a private home).
 hub-grade: ## On the hub, as the instructor: grade what Formgrader collected (make -C <checkout> hub-grade)
-	$${COURSE_HUB_PYTHON:-$(PY)} -m autograder.grade "$$HOME/grading/submitted" --out "$$HOME/grading" --workers $(WORKERS) $(if $(FORCE),--force)
+	$${COURSE_HUB_PYTHON:-$(PY)} -m autograder.grading.cli "$$HOME/grading/submitted" --out "$$HOME/grading" --workers $(WORKERS) $(if $(FORCE),--force)
 
 clean: ## Remove generated grading output (keeps .venv, data/ and course/)
 	rm -rf grading .pytest_cache

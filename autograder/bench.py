@@ -28,8 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import REPO_ROOT, exercises
-from .release import assignments
+from autograder.settings import REPO_ROOT
+from autograder.authoring import masters
+from autograder.authoring.release import assignments
 
 
 def machine() -> str:
@@ -48,7 +49,7 @@ def machine() -> str:
 
 def _course_mnist() -> dict:
     """The 06 master's setup and solutions (MnistCNN, train_one_epoch, evaluate), executed."""
-    book = exercises.load(exercises.master_path("06_mnist_cnn"))
+    book = masters.load(masters.master_path("06_mnist_cnn"))
     namespace: dict = {"__name__": "__bench__"}
     exec(compile(book.setup, "<06:setup>", "exec"), namespace)
     for source in book.context:
@@ -136,10 +137,10 @@ def bench_mnist(quick: bool, seeds: int) -> list[dict]:
 
 def bench_course(quick: bool) -> dict[str, tuple[float, list[str]]]:
     """assignment -> (seconds, failed checks) for each master in a fresh kernel."""
-    from .run import checks, execute
+    from autograder.lab.check import checks, execute
     times = {}
     for assignment in (["00_getting_started"] if quick else assignments()):
-        nb, seconds = execute(exercises.master_path(assignment))
+        nb, seconds = execute(masters.master_path(assignment))
         times[assignment] = (seconds, [r.grade_id for r in checks(nb) if not r.passed])
     return times
 
@@ -151,7 +152,7 @@ def _batch(folder: Path, students: int, chosen: list[str]) -> int:
     count = 0
     for i in range(students):
         for assignment in chosen:
-            nb = exercises.student_copy(assignment, solve=(i % 2 == 0))  # half right, half blank
+            nb = masters.student_copy(assignment, solve=(i % 2 == 0))  # half right, half blank
             path = folder / f"student{i:02d}" / f"{assignment}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, str(path))
@@ -186,15 +187,15 @@ def _stock_nbgrader(batch: Path, chosen: list[str], scratch: Path) -> float:
 
 
 def bench_grading(quick: bool, scratch: Path, students: int, course: dict) -> dict:
-    from .grade import Grader
-    from .run import execute
+    from autograder.grading.batch import Grader
+    from autograder.lab.check import execute
     chosen = list(course)
     batch = scratch / "batch"
     n = _batch(batch, students, chosen)
     # Executing alone, the baseline of the overhead: the best of two runs of each notebook, so that
     # one run's hiccup (see docs/BENCHMARKS.md) does not flatter the graders.
-    solved = sum(min(course[a][0], execute(exercises.master_path(a))[1]) for a in chosen)
-    blank = sum(min(execute(exercises.released_path(a))[1] for _ in range(2)) for a in chosen)
+    solved = sum(min(course[a][0], execute(masters.master_path(a))[1]) for a in chosen)
+    blank = sum(min(execute(masters.released_path(a))[1] for _ in range(2)) for a in chosen)
     exec_alone = solved * math.ceil(students / 2) + blank * (students // 2)
     stock, stock_prepare = _stock_nbgrader(batch, chosen, scratch)
     figures = {"submissions": n, "assignments": chosen, "execute alone": exec_alone, "stock": stock,
@@ -208,7 +209,7 @@ def bench_grading(quick: bool, scratch: Path, students: int, course: dict) -> di
         grader.run(batch, force=True)
         figures[_ours(workers)] = time.perf_counter() - prepared
         figures["prepare ours"] = prepared - start
-    from .cluster import Loopback, local_template
+    from autograder.grading.cluster import Loopback, local_template
     with Loopback(scratch / "dask", env={"TMPDIR": str(scratch)}) as cluster:
         cluster.start(workers=1, nworkers=cores)
         from distributed import Client

@@ -1,6 +1,6 @@
 """How a test cell reaches the student's code when the grader's judge runs it.
 
-At grading, test cells run in the judge (``autograder.judge``), a process that never runs student
+At grading, test cells run in the judge (``autograder.judging.judge``), a process that never runs student
 code. Every name a test cell takes from an answer cell is a stand-in there: calling it sends the
 arguments, as plain data (``coursekit.wire``), to the student's kernel, which calls the student's
 function and sends back the result and what became of the arguments. A test that needs more than

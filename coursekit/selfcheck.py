@@ -32,7 +32,7 @@ def _named_notebook(notebook: str | os.PathLike) -> Path:
     path = Path(notebook)
     if path.is_file():
         return path
-    from autograder.student_workspace import resolve  # a name such as "01_tensors": the workspace's copy
+    from autograder.lab.workspace import resolve  # a name such as "01_tensors": the workspace's copy
     return resolve(path)
 
 
@@ -42,7 +42,7 @@ def self_check(notebook: str | os.PathLike | None = None) -> bool:
     if path is None:
         raise ValueError("self_check() could not tell which notebook this is. Save it, then call "
                          "self_check('01_tensors.ipynb') with its file name.")
-    result = subprocess.run([sys.executable, "-m", "autograder.run", str(path)],
+    result = subprocess.run([sys.executable, "-m", "autograder.lab.check", str(path)],
                             capture_output=True, text=True)
     print(result.stdout.rstrip())
     if result.returncode == 2:

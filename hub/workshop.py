@@ -15,7 +15,7 @@
   of that interpreter under /opt that every account can run, with a venv on it that reads .venv's packages:
   the attendees' servers run from there, the host's .venv stays as it is.
 - Each server's Jupyter configuration is the lab face of its role (lab/student, lab/instructor; see
-  autograder/lab.py) with hub/<role> over it: only what a room with a real exchange changes.
+  autograder/lab/faces.py) with hub/<role> over it: only what a room with a real exchange changes.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from traitlets import Unicode
 HUB_DIR = Path(__file__).resolve().parent
 REPO = HUB_DIR.parent
 VENV_BIN = REPO / ".venv" / "bin"
-COURSE_ID = "pytorch-course"  # autograder/config.py's course id: the exchange folder is named after it
+COURSE_ID = "pytorch-course"  # autograder/grading/nbgrader_config.py's course id: the exchange folder is named after it
 # Hub names become part of system user names (at most 32 characters on Linux), so keep them short and plain.
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,19}$"
 # Folders of the checkout that attendees' kernels must not read: the masters with their hidden tests, the
@@ -213,7 +213,7 @@ class WorkshopSpawner(LocalProcessSpawner):
         role = "instructor" if self.user.admin else "student"
         # The role's lab face (Formgrader for the instructor only, the course's Validate button for attendees)
         # with hub/<role> over it: nbgrader's exchange and Assignment List, and the instructor's framing policy.
-        from autograder.lab import lab_environment
+        from autograder.lab.faces import lab_environment
         env = lab_environment(role, env, overrides=[HUB_DIR / role])
         env["COURSE_HUB_EXCHANGE"] = str(self._settings().exchange)
         bin_dir = self._settings().user_bin

@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import REPO_ROOT
+from autograder.settings import REPO_ROOT
 
 START_TIMEOUT = 120
 # The browser tests drive Debian's Chromium (`make browser` installs it); Playwright's own downloads are not used.
@@ -43,6 +43,7 @@ def fresh_checkout(dest: Path) -> Path:
 
 
 def free_port() -> int:
+    """A port free on 127.0.0.1 now (the one place tests pick ports: labs, hubs, a closed port)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -75,7 +76,7 @@ class LabServer:
 
 
 def start(face: str, checkout: Path, home: Path) -> LabServer:
-    """`python -m autograder.lab FACE` in ``checkout``, on 127.0.0.1 and a free port; waits until it answers."""
+    """`python -m autograder.lab.faces FACE` in ``checkout``, on 127.0.0.1 and a free port; waits until it answers."""
     port, token = free_port(), secrets.token_hex(16)
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, HOME=str(home), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
@@ -86,7 +87,7 @@ def start(face: str, checkout: Path, home: Path) -> LabServer:
     log = home / f"{face}-server.log"
     with open(log, "wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.lab", face, "--no-browser", "--ServerApp.ip=127.0.0.1",
+            [sys.executable, "-m", "autograder.lab.faces", face, "--no-browser", "--ServerApp.ip=127.0.0.1",
              f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"],
             cwd=checkout, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     server = LabServer(process, f"http://127.0.0.1:{port}", token, checkout, log)

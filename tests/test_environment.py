@@ -4,7 +4,7 @@ from importlib import metadata
 
 import yaml
 
-from autograder import REPO_ROOT
+from autograder.settings import REPO_ROOT
 
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;#]+)")
 

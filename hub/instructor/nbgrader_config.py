@@ -4,7 +4,7 @@
 import os
 from pathlib import Path
 
-from autograder.config import configure
+from autograder.grading.nbgrader_config import configure
 
 c = get_config()  # noqa: F821
 configure(c, Path.home() / "course", grading_dir=Path.home() / "grading")

@@ -8,8 +8,8 @@ c.Exchange.root = os.environ["COURSE_HUB_EXCHANGE"]
 c.CourseDirectory.student_id = os.environ["JUPYTERHUB_USER"]
 # Validate as in `make lab`: the grader's cell time limit (training cells outlast nbgrader's 30 s),
 # "k of n checks passed", and a separate process so the attendee's server stays responsive.
-from autograder.config import cell_timeout  # noqa: E402
-from autograder.validation import install  # noqa: E402
+from autograder.settings import cell_timeout  # noqa: E402
+from autograder.lab.validation import install  # noqa: E402
 
 c.Execute.timeout = cell_timeout()
 c.Execute.interrupt_on_timeout = True

@@ -12,16 +12,17 @@ import json
 
 import nbformat
 
-from autograder import REPO_ROOT, exercises
+from autograder.settings import REPO_ROOT
+from autograder.authoring import masters
 
 A = "00_getting_started"
-CELL_LIMIT, NOTEBOOK_LIMIT = 30, 60  # the time limits tests/test_attacks.py grades this catalogue with
+CELL_LIMIT, NOTEBOOK_LIMIT = 30, 60  # the time limits tests/grading/test_attacks.py grades this catalogue with
 F_BAD = "def to_fahrenheit(celsius):\n    return celsius * 2 + 30"
 D_BAD = "def digit_counts(labels):\n    return torch.bincount(labels)"
 
 
 def _master(name):
-    return exercises.load(exercises.master_path(A)).exercises[name].answer
+    return masters.load(masters.master_path(A)).exercises[name].answer
 
 
 def _nb(f=None, d=None, solve=True):
@@ -30,7 +31,7 @@ def _nb(f=None, d=None, solve=True):
         answers["fahrenheit"] = f
     if d is not None:
         answers["digit_counts"] = d
-    return exercises.student_copy(A, answers, solve=solve)
+    return masters.student_copy(A, answers, solve=solve)
 
 
 def _index(nb, grade_id):
@@ -103,7 +104,7 @@ def _changed_type():
 
 
 def _other_assignment(path, ctx):
-    nbformat.write(exercises.student_copy("01_tensors"), str(path))
+    nbformat.write(masters.student_copy("01_tensors"), str(path))
 
 
 ALWAYS_EQUAL = '''
@@ -192,7 +193,7 @@ CASES = {
     "shadow-check-helper": (_save(_nb("expect_close = lambda *a, **k: None\n" + F_BAD)), 0, 2, "graded"),
     "hide-tracebacks": (_save(_nb("get_ipython().showtraceback = lambda *a, **k: None\n" + F_BAD, D_BAD)),
                         0, 0, "graded"),
-    "read-solutions": (_templated(READ_SOLUTIONS, master=lambda ctx: str(exercises.master_path(A))), 0, 2, "graded"),
+    "read-solutions": (_templated(READ_SOLUTIONS, master=lambda ctx: str(masters.master_path(A))), 0, 2, "graded"),
     "try-the-network": (_templated(NETWORK, port=lambda ctx: ctx["port"]), 0, 2, "graded"),
     "write-outside": (_templated(WRITE_OUTSIDE, targets=lambda ctx: ctx["targets"]), 2, 2, "graded"),
 }

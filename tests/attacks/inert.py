@@ -13,7 +13,7 @@ import io
 
 import nbformat
 
-from autograder import cells
+from autograder.authoring import cells
 from tests.attacks.catalogue import _index, _nb
 
 PAYLOADS = ("md_script", "md_onerror", "md_link", "written_script", "written_onerror", "html_script",

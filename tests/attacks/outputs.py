@@ -16,7 +16,7 @@ import nbformat
 
 from .catalogue import _insert, _nb, _save
 
-# The time limits tests/test_outputs.py grades these with: a looping cell is interrupted well before
+# The time limits tests/grading/test_outputs.py grades these with: a looping cell is interrupted well before
 # the notebook's limit, whatever the load, and cells of CELL_LIMIT - 2 s pass the notebook's limit.
 CELL_LIMIT, NOTEBOOK_LIMIT = 60, 150
 

@@ -4,7 +4,7 @@
  * It saves the notebook, asks the server to validate it (POST course/validate), polls the run
  * (GET course/validate/<id>) and shows "Validating… 12/37 cells" on the button, then a dialog whose first
  * line is "k of n checks passed in t s." followed by each failed cell. The server side is
- * autograder/validation.py, which runs nbgrader's validation in a separate process.
+ * autograder/lab/validation.py, which runs nbgrader's validation in a separate process.
  *
  * Why hand-written: students run `make lab` on laptops without Node, so there is no build step and no
  * node_modules; this file is the whole extension, served as it is. It plays the part of the
@@ -12,7 +12,7 @@
  * loader (share/jupyter/lab/static in the environment):
  *   - jupyterlab_server (config.py: get_federated_extensions, get_page_config) lists every
  *     <data dir>/labextensions/<name>/package.json with a jupyterlab._build entry; lab/ is a Jupyter data
- *     folder of the lab faces (autograder/lab.py: lab_environment) and of the hub's students (hub/workshop.py);
+ *     folder of the lab faces (autograder/lab/faces.py: lab_environment) and of the hub's students (hub/workshop.py);
  *   - bootstrap.js (loadComponent) adds static/remoteEntry.js as a <script>, then calls
  *     window._JUPYTERLAB[name].init(shareScope) with the application's webpack share scope;
  *   - index.out.js (createModule) awaits window._JUPYTERLAB[name].get('./extension'), calls the factory it

@@ -1,0 +1,1 @@
+"""Writing the course: cell kinds, cell builders, the masters as exercises, and the release to course/."""
