@@ -32,7 +32,7 @@ from autograder.grading.intake import DEFAULT_PATTERN, Intake, collect, collect_
 from autograder.authoring.release import assignments as all_assignments
 from autograder.grading.course_dir import prepared_template
 from autograder.grading.reports import NOT_GRADED, RunCounts, count as _count, progress_bar
-from autograder.grading.results import GRADER_ERROR, MISSING, Result, _sha, code_version, submission_key
+from autograder.grading.results import GRADER_ERROR, MISSING, Result, code_version, submission_key
 from autograder.grading.worker import AUTOGRADED, FEEDBACK, KERNEL_LOG, grade_one, max_scores
 
 

@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.settings import REPO_ROOT
+from autograder.settings import REPO_ROOT, worker_wait
 from autograder.authoring import masters
 from autograder.grading.reports import count
 from autograder.grading.results import CRASHED, GRADER_ERROR, Result, _sha

@@ -75,7 +75,7 @@ def _feedback_keeps_own_outputs(ws, assignment):
     assert "output not kept" not in page and "Hidden tests ran here" in page
     assert page.count("data:image/png;base64") >= images, "a plot of the student's cells is missing from feedback"
     for output in own:
-        if output.output_type == "stream" and output.name == "stdout":
+        if output.output_type == "stream" and output.name == "stdout" and output.text.strip():  # print() alone shows nothing
             last = output.text.strip().splitlines()[-1]
             assert _shown(last, page), f"missing from feedback: {last!r}"
     master = masters.load(masters.master_path(assignment))
