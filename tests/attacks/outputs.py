@@ -18,7 +18,7 @@ from .catalogue import _insert, _nb, _save
 
 # The time limits tests/grading/test_outputs.py grades these with: a looping cell is interrupted well before
 # the notebook's limit, whatever the load, and cells of CELL_LIMIT - 2 s pass the notebook's limit.
-CELL_LIMIT, NOTEBOOK_LIMIT = 60, 150
+CELL_LIMIT, NOTEBOOK_LIMIT = 30, 75
 
 # -40.9090... is the second value of the hidden grid; the marker is built at run time, so the
 # submission's own source (shown in feedback) never contains it.
