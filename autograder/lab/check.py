@@ -112,7 +112,8 @@ def report(path: Path | str, timeout: int | None = None, out=sys.stdout, progres
     if other:
         print(f"  note: {other}", file=out)
     print(f"{path.name}: {passed} of {len(results)} visible checks passed in {seconds:.0f} s; "
-          "hidden checks run at grading.", file=out)
+          f"hidden checks run at grading (`make feedback NB={path.stem}` runs them now, as the grader does).",
+          file=out)
     return 0 if passed == len(results) else 1
 
 

@@ -121,6 +121,7 @@ def test_check_prints_what_a_student_needs(tmp_path, capfd, monkeypatch):
     report = out.getvalue()
     assert "FAIL test_double (1 pt): an exercise this cell uses is not written yet" in report, report
     assert "NotImplementedError:" not in report
+    assert "`make feedback NB=tiny` runs them now" in report, "the way to the hidden checks, for a learner alone"
     assert re.findall(r"cell (\d) of 4", progress.getvalue()) == ["1", "2", "3", "4"], progress.getvalue()
     assert "without encryption" not in capfd.readouterr().err, "the kernel's start-up warning"
 
