@@ -278,19 +278,21 @@ def _disabled_lab_plugins(room: Room, who: str) -> list[str]:
     return json.loads(config).get("disabledExtensions", [])
 
 
-def _browser_opens_the_fetched_notebook(room: Room, who: str, profile: Path) -> None:
-    """``who`` logs in through the hub's login form in Chromium, lands in her JupyterLab, opens the fetched
-    notebook from the file browser and finds nbgrader's Assignment List, with the notebook in it, and no
-    Formgrader. Screenshots hub-*.png go where tests/lab/test_browser.py puts its own. Without Chromium or
-    Playwright this step alone is left out, with a note: the rest of the workshop is still checked."""
+@contextmanager
+def _logged_in(room: Room, who: str, password: str, profile: Path, step: str, login_shot: str | None = None):
+    """A Chromium page where ``who`` logged in through the hub's login form and landed in her JupyterLab, or None
+    (with a note) without Chromium or Playwright: the rest of the workshop is still checked. Screenshots go
+    where tests/lab/test_browser.py puts its own; the browser process ends with the block."""
     from labserver import CHROMIUM, CHROMIUM_FLAGS, SHOTS
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        print("hub browser step skipped: playwright is not installed (make browser)")
+        print(f"{step} skipped: playwright is not installed (make browser)")
+        yield None
         return
     if not CHROMIUM.is_file():
-        print(f"hub browser step skipped: {CHROMIUM} is missing (make browser, or set COURSE_CHROMIUM)")
+        print(f"{step} skipped: {CHROMIUM} is missing (make browser, or set COURSE_CHROMIUM)")
+        yield None
         return
     SHOTS.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -302,67 +304,59 @@ def _browser_opens_the_fetched_notebook(room: Room, who: str, profile: Path) -> 
             page = context.pages[0] if context.pages else context.new_page()
             page.goto(f"{room.base}/hub/login")
             page.fill("#username_input", who)
-            page.fill("#password_input", ROOM_PASSWORD)
-            page.screenshot(path=str(SHOTS / "hub-1-login.png"))
+            page.fill("#password_input", password)
+            if login_shot:
+                page.screenshot(path=str(SHOTS / login_shot))
             page.click("#login_submit")
             page.wait_for_url(re.compile(rf"/user/{who}/lab"), timeout=60_000)
-            # The fetched folder in her file browser, opened as an attendee would: double-clicks.
-            listing = page.locator(".jp-DirListing-content")
-            listing.get_by_text(ASSIGNMENT, exact=True).dblclick(timeout=90_000)
-            listing.get_by_text(f"{ASSIGNMENT}.ipynb", exact=True).dblclick(timeout=30_000)
-            heading = page.locator(".jp-Notebook .jp-MarkdownOutput h1").filter(has_text="00 · Getting started")
-            heading.wait_for(timeout=60_000)
-            assert heading.is_visible()
-            page.screenshot(path=str(SHOTS / "hub-2-notebook.png"))
-            # one Validate button, the course's (progress, then "k of n checks passed"), not nbgrader's too
-            page.locator(".course-validate-button").wait_for(timeout=30_000)
-            assert page.locator(".jp-Toolbar-item").filter(has_text="Validate").count() == 1
-            # nbgrader's menu offers the Assignment List and no Formgrader; the list shows what she fetched.
-            page.locator(".lm-MenuBar-itemLabel").filter(has_text="Nbgrader").click(timeout=30_000)
-            items = page.locator(".lm-Menu-itemLabel:visible").all_inner_texts()
-            assert "Assignment List" in items and not any("Formgrader" in item for item in items), items
-            page.locator(".lm-Menu-itemLabel:visible").filter(has_text="Assignment List").click()
-            page.locator("#fetched_assignments_list").filter(has_text=ASSIGNMENT).wait_for(timeout=30_000)
-            page.screenshot(path=str(SHOTS / "hub-3-assignment-list.png"))
-            # and no "get notified about Jupyter news?" pop-up greeted her
-            assert page.locator(".jp-toast-message, .Toastify__toast").filter(has_text=re.compile("news", re.I)).count() == 0
+            yield page
         finally:
             context.close()  # ends the browser process Playwright started
-    print(f"hub browser step: {time.time() - started:.0f} s")
+    print(f"{step}: {time.time() - started:.0f} s")
+
+
+def _browser_opens_the_fetched_notebook(room: Room, who: str, profile: Path) -> None:
+    """``who`` logs in through the hub's login form in Chromium, lands in her JupyterLab, opens the fetched
+    notebook from the file browser and finds nbgrader's Assignment List, with the notebook in it, and no
+    Formgrader."""
+    from labserver import SHOTS
+    with _logged_in(room, who, ROOM_PASSWORD, profile, "hub browser step", "hub-1-login.png") as page:
+        if page is None:
+            return
+        # The fetched folder in her file browser, opened as an attendee would: double-clicks.
+        listing = page.locator(".jp-DirListing-content")
+        listing.get_by_text(ASSIGNMENT, exact=True).dblclick(timeout=90_000)
+        listing.get_by_text(f"{ASSIGNMENT}.ipynb", exact=True).dblclick(timeout=30_000)
+        heading = page.locator(".jp-Notebook .jp-MarkdownOutput h1").filter(has_text="00 · Getting started")
+        heading.wait_for(timeout=60_000)
+        assert heading.is_visible()
+        page.screenshot(path=str(SHOTS / "hub-2-notebook.png"))
+        # one Validate button, the course's (progress, then "k of n checks passed"), not nbgrader's too
+        page.locator(".course-validate-button").wait_for(timeout=30_000)
+        assert page.locator(".jp-Toolbar-item").filter(has_text="Validate").count() == 1
+        # nbgrader's menu offers the Assignment List and no Formgrader; the list shows what she fetched.
+        page.locator(".lm-MenuBar-itemLabel").filter(has_text="Nbgrader").click(timeout=30_000)
+        items = page.locator(".lm-Menu-itemLabel:visible").all_inner_texts()
+        assert "Assignment List" in items and not any("Formgrader" in item for item in items), items
+        page.locator(".lm-Menu-itemLabel:visible").filter(has_text="Assignment List").click()
+        page.locator("#fetched_assignments_list").filter(has_text=ASSIGNMENT).wait_for(timeout=30_000)
+        page.screenshot(path=str(SHOTS / "hub-3-assignment-list.png"))
+        # and no "get notified about Jupyter news?" pop-up greeted her
+        assert page.locator(".jp-toast-message, .Toastify__toast").filter(has_text=re.compile("news", re.I)).count() == 0
 
 
 def _browser_opens_formgrader_in_the_lab(room: Room, who: str, profile: Path) -> None:
     """The instructor logs in through the hub's form in Chromium and opens Nbgrader -> Formgrader in her lab: the
     panel's frame shows Formgrader's assignment list, not a refusal to be framed (screenshot hub-4-formgrader.png)."""
-    from labserver import CHROMIUM, CHROMIUM_FLAGS, SHOTS
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        print("hub Formgrader browser step skipped: playwright is not installed (make browser)")
-        return
-    if not CHROMIUM.is_file():
-        print(f"hub Formgrader browser step skipped: {CHROMIUM} is missing (make browser, or set COURSE_CHROMIUM)")
-        return
-    started = time.time()
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 900})
-        try:
-            page = context.pages[0] if context.pages else context.new_page()
-            page.goto(f"{room.base}/hub/login")
-            page.fill("#username_input", who)
-            page.fill("#password_input", ADMIN_PASSWORD)
-            page.click("#login_submit")
-            page.wait_for_url(re.compile(rf"/user/{who}/lab"), timeout=60_000)
-            page.locator(".lm-MenuBar-itemLabel").filter(has_text="Nbgrader").click(timeout=90_000)
-            page.locator(".lm-Menu-itemLabel:visible").filter(has_text="Formgrader").click()
-            frame = page.frame_locator("#formgrader-iframe iframe")  # nbgrader's panel (its labextension)
-            frame.get_by_text(ASSIGNMENT, exact=True).first.wait_for(timeout=60_000)
-            page.screenshot(path=str(SHOTS / "hub-4-formgrader.png"))
-        finally:
-            context.close()  # ends the browser process Playwright started
-    print(f"hub Formgrader browser step: {time.time() - started:.0f} s")
+    from labserver import SHOTS
+    with _logged_in(room, who, ADMIN_PASSWORD, profile, "hub Formgrader browser step") as page:
+        if page is None:
+            return
+        page.locator(".lm-MenuBar-itemLabel").filter(has_text="Nbgrader").click(timeout=90_000)
+        page.locator(".lm-Menu-itemLabel:visible").filter(has_text="Formgrader").click()
+        frame = page.frame_locator("#formgrader-iframe iframe")  # nbgrader's panel (its labextension)
+        frame.get_by_text(ASSIGNMENT, exact=True).first.wait_for(timeout=60_000)
+        page.screenshot(path=str(SHOTS / "hub-4-formgrader.png"))
 
 
 def _processes_of(uids: set[int]) -> list[int]:
