@@ -2,8 +2,6 @@
 read, run and render, checked before any costly step; a limit on everything one submission costs;
 sockets reached without following the kernel's links. tests/attacks/bounds.py holds the submissions."""
 import csv
-import socket
-import threading
 import time
 
 import pytest
@@ -40,31 +38,6 @@ def test_every_master_and_a_blank_copy_fit_the_caps():
     for assignment in ("00_getting_started", "04_nn", "06_mnist_cnn"):
         worker.check_size(masters.master_path(assignment).read_bytes())
     worker.check_size(nbformat.writes(_nb(solve=False)).encode())
-
-
-@pytest.fixture
-def canary_socket(tmp_path):
-    """A Unix socket under the test's own folder that counts the connections made to it."""
-    path = tmp_path / "canary.sock"
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(path))
-    server.listen()
-    server.settimeout(0.2)
-    seen, stop = [], threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                seen.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield path, seen
-    stop.set()
-    thread.join()
-    server.close()
 
 
 @pytest.mark.slow

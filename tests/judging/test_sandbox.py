@@ -47,37 +47,9 @@ print("relinked", len(glob.glob("{folder}/k-*")))
 """
 
 
-@pytest.fixture
-def canary_socket(tmp_path):
-    """A Unix socket under the test's own folder that records every connection made to it."""
-    import socket
-    import threading
-    path = tmp_path / "canary.sock"
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(path))
-    server.listen()
-    server.settimeout(0.2)
-    seen, stop = [], threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                seen.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield path, seen
-    stop.set()
-    thread.join()
-    server.close()
-
-
 def test_the_grader_never_follows_a_link_the_kernel_left_for_its_sockets(tmp_path, canary_socket):
     """The grader connects to the kernel through descriptors pinned at start, so a link in place of a
     socket file leads nowhere, and the kernel keeps working."""
-    import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
     from autograder.judging.executor import CourseClient
