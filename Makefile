@@ -106,7 +106,7 @@ grade-worker: setup sandbox ## Lend this machine's cores to a grading cluster: m
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/dask worker "$(SCHEDULER)" --nworkers $(WORKERS) --nthreads 1 \
 	  --name "$$(hostname)"
 
-bench: setup sandbox ## Benchmarks side by side, written to docs/BENCHMARKS.md (QUICK=1: the 2-minute CI version)
+bench: setup sandbox ## Benchmarks side by side, written to docs/BENCHMARKS.md (QUICK=1: the reduced CI version)
 	$(PY) -m autograder.bench $(if $(QUICK),--quick)
 
 # The workshop hub (hub/, README "For workshop hosts"): JupyterHub with a server and a system user per

@@ -47,10 +47,11 @@ def test_no_widget_cell_waits_for_its_timeout(tmp_path):
     assert max(worst) < 2.0, f"a widget cell waited {max(worst):.1f} s beyond its own work"
 
 
-def test_a_large_judge_request_crosses_in_well_under_a_second():
+def test_a_large_judge_request_rides_beside_the_code_not_in_it():
     """The judge's request rides as a binary buffer beside a one-line execute request: the 16 MB of images
     06's hidden test sends took IPython 7 s to parse on a quiet machine when they were written into the
-    code; as a buffer, 0.04 s quiet and 2.3 s on a loaded CI run."""
+    code; as a buffer, 0.7 s quiet and up to 6 s on a loaded 2-core CI run. What is sent is checked, not how
+    long it took: a timing bound either flakes under load or is too loose to tell the two designs apart."""
     import torch
 
     from autograder.judging.executor import GradingExecute, KernelTransport
@@ -62,12 +63,26 @@ def test_a_large_judge_request_crosses_in_well_under_a_second():
     client = GradingExecute(timeout=60)
     client.nb, client.resources = new_notebook(), {}
     with client.setup_kernel():
+        sent, send = [], client.kc.session.send
+
+        def recording(stream, msg, *args, **kwargs):
+            if isinstance(msg, dict) and msg.get("msg_type") == "execute_request":
+                sent.append((msg["content"]["code"], [len(b) for b in kwargs.get("buffers") or []]))
+            return send(stream, msg, *args, **kwargs)
+
+        client.kc.session.send = recording
+        transport = KernelTransport(client)
+        transport.request(wire.encode({"op": "probe", "name": "_one", "source": "def _one():\n    return 1\n",
+                                       "args": [], "kwargs": {}}))  # the kernel's first request imports torch
+        sent.clear()
         start = time.perf_counter()
-        answer = wire.decode(KernelTransport(client).request(request))
+        answer = wire.decode(transport.request(request))
         seconds = time.perf_counter() - start
     assert torch.allclose(wire.decode(answer["result"]), images.sum())
     assert torch.equal(answer["args"][0], images)  # what became of the argument comes back too
-    assert seconds < 5, f"a 16 MB request took {seconds:.1f} s"
+    [(code, buffers)] = sent
+    assert len(code) < 200 and buffers == [len(request)], (code[:200], buffers)
+    print(f"a {len(request) / 2**20:.0f} MB judge request took {seconds:.2f} s")
 
 
 def _watchdog(seconds, kill):
