@@ -26,7 +26,7 @@ SUBMISSIONS ?=
 SCHEDULER ?=
 NB ?=
 
-.PHONY: help setup lab formgrader browser test data release check feedback answers autograde grade-worker clean sandbox bench
+.PHONY: help setup lab formgrader browser test data release check feedback answers autograde grade-worker clean sandbox bench mutants
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,7 +76,7 @@ browser: setup ## Install what the browser tests need when missing: Debian's chr
 	fi
 
 test: setup sandbox browser hub-deps ## Run the whole test suite (TEST_ARGS="-k tensors" to narrow it)
-	$(PY) -m pytest -n 2 --durations=10 $(TEST_ARGS)
+	$(PY) -m pytest -n 2 --dist worksteal --durations=10 $(TEST_ARGS)
 
 check: $(STAMP) ## Run a notebook of your workspace as grading will: make check NB=01_tensors (or a path)
 	@test -n "$(NB)" || { echo "usage: make check NB=01_tensors (a notebook of your workspace work/) or NB=<path>.ipynb"; exit 2; }
@@ -108,6 +108,10 @@ grade-worker: setup sandbox ## Lend this machine's cores to a grading cluster: m
 
 bench: setup sandbox ## Benchmarks side by side, written to docs/BENCHMARKS.md (QUICK=1: the reduced CI version)
 	$(PY) -m autograder.bench $(if $(QUICK),--quick)
+
+mutants: $(STAMP) ## How many one-change mutants of a master's answers its tests reject: make mutants NB=01_tensors
+	@test -n "$(NB)" || { echo "usage: make mutants NB=01_tensors (a notebook of solutions/)"; exit 2; }
+	$(PY) -m autograder.judging.mutants '$(NB)'
 
 # The workshop hub (hub/, README "For workshop hosts"): JupyterHub with a server and a system user per
 # attendee, nbgrader's exchange, Formgrader for the instructor. The proxy comes from npm, pinned by the lock file.

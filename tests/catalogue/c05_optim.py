@@ -100,6 +100,26 @@ def train_step(model, loss_fn, optimizer, x, y):
 """,
     },
     "momentum_optimizer": {
+        # the ban holds under any name: a function imported under another name before the tests ran
+        "torch.optim's own SGD update, imported under another name": """
+from torch.optim.sgd import _single_tensor_sgd as update_parameters
+
+
+class SGDMomentum(torch.optim.Optimizer):
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            buffers = [self.state[p].get("momentum_buffer") for p in params]
+            update_parameters(params, [p.grad for p in params], buffers, None, None, weight_decay=0.0,
+                              momentum=group["momentum"], lr=group["lr"], dampening=0.0, nesterov=False,
+                              maximize=False, has_sparse_grad=False)
+            for p, buffer in zip(params, buffers):
+                self.state[p]["momentum_buffer"] = buffer
+""",
         "momentum buffer not kept between steps": """
 class SGDMomentum(torch.optim.Optimizer):
     def __init__(self, params, lr, momentum=0.9):

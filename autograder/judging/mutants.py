@@ -1,0 +1,236 @@
+"""Mutation testing of the masters: how many small wrong versions of each solution its tests reject.
+
+    python -m autograder.judging.mutants 01_tensors [--exercise standardise] [--jobs 2] [--timeout 60]
+    make mutants NB=01_tensors
+
+Each mutant is the master's answer with one small change (an operator, a comparison, a constant, a
+keyword argument dropped, a statement removed), judged exactly as grading judges a submission
+(``harness``: the judge runs the test cell, hidden tests included). A mutant is *killed* when the
+exercise fails, when the answer raises, or when it runs past ``--timeout``. What survives is printed
+with its change: either the tests miss a requirement, or the change does not alter behaviour (an
+equivalent mutant: ``x.sum(dim=-1)`` for ``dim=1`` on a matrix). The score is killed / all.
+
+Speed: the setup and context cells run once per notebook; every mutant runs in a forked copy of that
+process, so a mutant can neither see nor spoil another one's state.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import io
+import os
+import select
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+from autograder.authoring.masters import Notebook, load, master_path
+
+# One entry per kind of change: ast node class -> what it becomes.
+SWAPS: dict[type, type] = {
+    ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
+    ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult, ast.MatMult: ast.Mult,
+    ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
+    ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.And: ast.Or, ast.Or: ast.And,
+}
+
+
+@dataclass
+class Mutant:
+    exercise: str
+    line: int
+    change: str
+    source: str
+
+
+class _Mutator(ast.NodeTransformer):
+    """Walks a tree in a fixed order; the ``target``-th possible change is made, the others counted."""
+
+    def __init__(self, target: int = -1):
+        self.target, self.seen, self.made = target, 0, None
+
+    def _here(self, node, change: str) -> bool:
+        hit = self.seen == self.target
+        if hit:
+            self.made = (getattr(node, "lineno", 0), change)
+        self.seen += 1
+        return hit
+
+    def _swap(self, node, op_field: str):
+        op = getattr(node, op_field)
+        if type(op) in SWAPS and self._here(node, f"{type(op).__name__} -> {SWAPS[type(op)].__name__}"):
+            setattr(node, op_field, SWAPS[type(op)]())
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        return self._swap(node, "op")
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        return self._swap(node, "op")
+
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        return self._swap(node, "op")
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        op = node.ops[0]
+        if type(op) in SWAPS and self._here(node, f"{type(op).__name__} -> {SWAPS[type(op)].__name__}"):
+            node.ops = [SWAPS[type(op)](), *node.ops[1:]]
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, (ast.Not, ast.USub)) and self._here(node, f"drop {type(node.op).__name__}"):
+            return node.operand
+        return node
+
+    def visit_Constant(self, node):
+        value = node.value
+        if isinstance(value, bool):
+            if self._here(node, f"{value} -> {not value}"):
+                return ast.copy_location(ast.Constant(not value), node)
+        elif isinstance(value, (int, float)):
+            new = value + 1 if value in (0, 1) or isinstance(value, int) else value * 2
+            if self._here(node, f"{value!r} -> {new!r}"):
+                return ast.copy_location(ast.Constant(new), node)
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        for i, keyword in enumerate(list(node.keywords)):
+            if keyword.arg and self._here(node, f"drop keyword {keyword.arg}="):
+                node.keywords = node.keywords[:i] + node.keywords[i + 1:]
+        return node
+
+    def _drop_statements(self, body):
+        kept = []
+        for stmt in body:
+            droppable = isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)) and not (
+                isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))  # docstrings
+            if droppable and self._here(stmt, f"remove `{ast.unparse(stmt)[:60]}`"):
+                kept.append(ast.copy_location(ast.Pass(), stmt))
+            else:
+                kept.append(stmt)
+        return kept
+
+    def generic_visit(self, node):
+        for field in ("body", "orelse", "finalbody"):
+            body = getattr(node, field, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                setattr(node, field, self._drop_statements(body))
+        return super().generic_visit(node)
+
+
+def mutants_of(source: str, exercise: str = "") -> list[Mutant]:
+    """Every single-change mutant of ``source``, in a fixed order."""
+    counter = _Mutator()
+    counter.visit(ast.parse(source))
+    found = []
+    for target in range(counter.seen):
+        mutator = _Mutator(target)
+        tree = ast.fix_missing_locations(mutator.visit(ast.parse(source)))
+        if mutator.made:
+            found.append(Mutant(exercise, *mutator.made, ast.unparse(tree)))
+    return found
+
+
+def _prepared(book: Notebook) -> dict:
+    namespace: dict = {"__name__": "__main__"}
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        exec(compile(book.setup, f"{book.path.stem}:setup", "exec"), namespace)
+        for i, source in enumerate(book.context):
+            exec(compile(source, f"{book.path.stem}:context{i}", "exec"), namespace)
+    return namespace
+
+
+def _passes(book: Notebook, name: str, answer: str, namespace: dict, judged: bool) -> bool:
+    """Run in a forked child: does ``answer`` pass exercise ``name``?"""
+    from autograder.judging.judge import InProcess, judge_for
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            exec(compile(answer, f"ex_{name}", "exec"), namespace)
+            if judged:
+                return judge_for(book.path).run_test(f"test_{name}", InProcess(namespace)).passed
+            exec(compile(book.exercises[name].tests, f"test_{name}", "exec"), namespace)
+            return True
+        except BaseException:
+            return False
+
+
+def survivors(book: Notebook, mutants: list[Mutant], jobs: int = 2, timeout: float = 60,
+              judged: bool = True) -> list[Mutant]:
+    """The mutants that pass their exercise, each judged in a forked child of a process that ran the
+    notebook's setup and context cells once. A child that runs past ``timeout`` is killed: the
+    mutant is killed too (grading would stop it at its time limit)."""
+    import torch
+    torch.set_num_threads(1)  # before any work: OpenMP's thread pool does not survive fork()
+    namespace = _prepared(book)
+    if judged:
+        from autograder.judging.judge import judge_for
+        judge_for(book.path)  # read once here, not in every child
+    alive, running, queue = [], {}, list(mutants)
+    while queue or running:
+        while queue and len(running) < jobs:
+            mutant = queue.pop(0)
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: one byte, then gone without running the parent's exit handlers
+                os.close(read)
+                os.write(write, b"1" if _passes(book, mutant.exercise, mutant.source, namespace, judged) else b"0")
+                os._exit(0)
+            os.close(write)
+            running[read] = (pid, mutant, time.monotonic() + timeout)
+        ready, _, _ = select.select(list(running), [], [], 0.5)
+        for fd in list(running):
+            pid, mutant, deadline = running[fd]
+            if fd in ready or time.monotonic() > deadline:
+                answer = os.read(fd, 1) if fd in ready else b""
+                if not answer:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                os.close(fd)
+                del running[fd]
+                if answer == b"1":
+                    alive.append(mutant)
+    return alive
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Mutation testing of a master's exercises.")
+    parser.add_argument("assignment", help="a notebook of solutions/, e.g. 01_tensors")
+    parser.add_argument("--exercise", action="append", help="only this exercise (repeatable)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants judged at once")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds before a mutant counts as killed")
+    args = parser.parse_args(argv)
+    path = master_path(args.assignment)
+    if not path.is_file():
+        print(f"error: no master {path}; name a folder of solutions/, e.g. 01_tensors", file=sys.stderr)
+        return 2
+    book = load(path)
+    names = args.exercise or list(book.exercises)
+    total = killed = 0
+    print(f"| exercise | mutants | killed | score |\n|---|---|---|---|")
+    left = []
+    for name in names:
+        mutants = mutants_of(book.exercises[name].answer, name)
+        alive = survivors(book, mutants, args.jobs, args.timeout)
+        total, killed = total + len(mutants), killed + len(mutants) - len(alive)
+        left += alive
+        score = (len(mutants) - len(alive)) / len(mutants) if mutants else 1.0
+        print(f"| {name} | {len(mutants)} | {len(mutants) - len(alive)} | {score:.0%} |", flush=True)
+    print(f"| **{args.assignment}** | **{total}** | **{killed}** | **{killed / max(total, 1):.1%}** |")
+    if left:
+        print("\nSurvivors (a requirement the tests miss, or a change that alters nothing):")
+        for m in left:
+            print(f"  {m.exercise}, line {m.line}: {m.change}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
