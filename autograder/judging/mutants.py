@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
-import io
 import os
 import select
 import signal
@@ -27,6 +26,7 @@ import time
 from dataclasses import dataclass
 
 from autograder.authoring.masters import Notebook, load, master_path
+from autograder.judging.harness import answer_and_test, prepared
 
 # One entry per kind of change: ast node class -> what it becomes.
 SWAPS: dict[type, type] = {
@@ -139,27 +139,12 @@ def mutants_of(source: str, exercise: str = "") -> list[Mutant]:
     return found
 
 
-def _prepared(book: Notebook) -> dict:
-    namespace: dict = {"__name__": "__main__"}
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        exec(compile(book.setup, f"{book.path.stem}:setup", "exec"), namespace)
-        for i, source in enumerate(book.context):
-            exec(compile(source, f"{book.path.stem}:context{i}", "exec"), namespace)
-    return namespace
-
-
 def _passes(book: Notebook, name: str, answer: str, namespace: dict, judged: bool) -> bool:
-    """Run in a forked child: does ``answer`` pass exercise ``name``?"""
-    from autograder.judging.judge import InProcess, judge_for
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        try:
-            exec(compile(answer, f"ex_{name}", "exec"), namespace)
-            if judged:
-                return judge_for(book.path).run_test(f"test_{name}", InProcess(namespace)).passed
-            exec(compile(book.exercises[name].tests, f"test_{name}", "exec"), namespace)
-            return True
-        except BaseException:
-            return False
+    """Run in a forked child: does ``answer`` pass exercise ``name``? Anything it raises kills it."""
+    try:
+        return answer_and_test(book, name, answer, namespace, judged).passed
+    except BaseException:
+        return False
 
 
 def survivors(book: Notebook, mutants: list[Mutant], jobs: int = 2, timeout: float = 60,
@@ -169,7 +154,7 @@ def survivors(book: Notebook, mutants: list[Mutant], jobs: int = 2, timeout: flo
     mutant is killed too (grading would stop it at its time limit)."""
     import torch
     torch.set_num_threads(1)  # before any work: OpenMP's thread pool does not survive fork()
-    namespace = _prepared(book)
+    namespace = prepared(book)
     if judged:
         from autograder.judging.judge import judge_for
         judge_for(book.path)  # read once here, not in every child
