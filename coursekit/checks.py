@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 __all__ = [
-    "CheckFailed", "expect", "expect_type", "expect_tensor", "expect_close",
+    "CheckFailed", "expect", "expect_method", "expect_type", "expect_tensor", "expect_close",
     "expect_equal", "expect_number", "expect_raises",
 ]
 
@@ -47,6 +47,35 @@ def expect(condition: Any, message: str, hint: str | None = None) -> None:
     """A plain condition; the message says what should have been true."""
     if not bool(condition):
         raise CheckFailed(message + (f" Hint: {hint}" if hint else "")) from None
+
+
+# How an answer was computed (autograd ran, no banned call, a hook fired) is seen only by probes in the
+# student's kernel, which can forge what they report. So a failed ``expect_method`` costs this share of
+# the exercise's points and no more; the values, checked against the judge's own references, decide the
+# rest. One place for the number: the judge, the executor and the notebooks' mark schemes read it here.
+METHOD_SHARE = 1 / 3
+
+# Set by the judge while it runs a test cell: failed method checks are collected there instead of
+# raised, so the rest of the cell (the values) is still checked. None everywhere else.
+_method_failures: list[str] | None = None
+
+
+def expect_method(condition: Any, message: str, hint: str | None = None) -> None:
+    """A check on the method, from an observation a probe reports (see ``METHOD_SHARE``).
+
+    In JupyterLab and ``make check`` it fails like ``expect``. In the judge a failure is recorded and
+    the cell goes on: correct values computed another way keep the rest of the points."""
+    if bool(condition):
+        return
+    text = message + (f" Hint: {hint}" if hint else "")
+    if _method_failures is None:
+        raise CheckFailed(text) from None
+    _method_failures.append(text)
+
+
+def method_points(points: float) -> float:
+    """What an exercise worth ``points`` gives when only its method checks failed (two decimals)."""
+    return round(points * (1 - METHOD_SHARE), 2)
 
 
 def expect_type(value: Any, expected_type: type, name: str = "result", hint: str | None = None) -> None:

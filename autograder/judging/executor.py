@@ -33,6 +33,7 @@ from nbgrader.preprocessors import Execute
 from nbformat.v4 import new_output
 from traitlets import Integer
 
+from coursekit import checks
 from coursekit.probes import MIME
 
 from autograder.authoring import cells
@@ -189,6 +190,14 @@ class GradingExecute(PolledReplies, Execute):
             return True
         if verdict.passed:
             cell.outputs = [new_output("stream", name="stdout", text="All checks passed.\n")]
+        elif verdict.share > 0:
+            # Only method checks failed: nbgrader reads a number as the cell's last output as partial credit.
+            points = float(cell.metadata["nbgrader"]["points"])
+            earned = checks.method_points(points)
+            cell.outputs = [new_output("stream", name="stdout", text=f"{verdict.message}\n"
+                                       f"This costs the method's share: {earned:g} of {points:g} points.\n"),
+                            new_output("execute_result", data={"text/plain": f"{earned:g}"}, metadata={},
+                                       execution_count=None)]
         else:
             cell.outputs = [_error("CheckFailed", verdict.message)]
         return False

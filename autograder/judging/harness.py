@@ -20,6 +20,7 @@ class Outcome:
     passed: bool
     stage: str  # "tests" when the test cell decided; "answer" when the answer itself raised
     message: str = ""
+    share: float = 0.0  # of the points: 1 when passed; the values' share when only method checks failed
 
     def __bool__(self) -> bool:
         return self.passed
@@ -49,12 +50,12 @@ def answer_and_test(book: Notebook, name: str, answer: str, namespace: dict, jud
             return Outcome(False, "answer", traceback.format_exc(limit=1))
         if judged:
             verdict = judge_for(book.path).run_test(f"test_{name}", InProcess(namespace))
-            return Outcome(verdict.passed, "tests", verdict.message)
+            return Outcome(verdict.passed, "tests", verdict.message, verdict.share)
         try:
             _exec(book.exercises[name].tests, f"test_{name}", namespace)
         except Exception as error:
             return Outcome(False, "tests", f"{type(error).__name__}: {error}")
-    return Outcome(True, "tests")
+    return Outcome(True, "tests", share=1.0)
 
 
 def run_exercise(book: Notebook, name: str, answer: str | None = None, judged: bool = True) -> Outcome:

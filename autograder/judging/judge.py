@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from coursekit import probes, wire
+from coursekit import checks, probes, wire
 
 from autograder.authoring import cells
 from autograder.authoring.cells import not_written
@@ -56,9 +56,16 @@ class AuthoringError(Exception):
 
 @dataclass
 class Verdict:
+    """``passed``: every check held. ``share``: the fraction of the points earned, 1 when passed,
+    ``1 - checks.METHOD_SHARE`` when only method checks failed (``checks.expect_method``), else 0."""
     grade_id: str
     passed: bool
     message: str = ""
+    share: float = 0.0
+
+    def __post_init__(self):
+        if self.passed:
+            self.share = 1.0
 
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
@@ -133,6 +140,7 @@ class Judge:
         self._transport, self._source, self._label = transport, source, f"<{grade_id}>"
         self._afters = {}
         probes._judge = self
+        checks._method_failures = method_failures = []
         try:
             with _quiet():
                 self._bind_student_names(source, namespace)
@@ -143,8 +151,13 @@ class Judge:
             return Verdict(grade_id, False, _message(error))
         finally:
             probes._judge = None
+            checks._method_failures = None
             self._transport = None
             self._afters = {}
+        if method_failures:
+            text = _message(AssertionError(" ".join(dict.fromkeys(method_failures))))
+            return Verdict(grade_id, False, f"Your values are right, but {text[:1].lower()}{text[1:]}",
+                           share=1 - checks.METHOD_SHARE)
         return Verdict(grade_id, True)
 
     def _fresh_namespace(self) -> dict:

@@ -8,7 +8,13 @@ keyword argument dropped, a statement removed), judged exactly as grading judges
 (``harness``: the judge runs the test cell, hidden tests included). A mutant is *killed* when the
 exercise fails, when the answer raises, or when it runs past ``--timeout``. What survives is printed
 with its change: either the tests miss a requirement, or the change does not alter behaviour (an
-equivalent mutant: ``x.sum(dim=-1)`` for ``dim=1`` on a matrix). The score is killed / all.
+equivalent mutant: ``x.sum(dim=-1)`` for ``dim=1`` on a matrix). The score is killed / scored, where
+the survivors not scored are of two kinds, each listed with its reason:
+
+- mutants that change only the device (``device=``, ``map_location=`` or a ``.to(device)`` statement
+  dropped) when no GPU is present: on the CPU lane CPU is every default, so only the CUDA lane
+  (``COURSE_DEVICE=cuda``), where the tests check devices, can tell them apart;
+- ``EQUIVALENT`` below: changes that keep the behaviour whatever the input, each with the reason.
 
 Speed: the setup and context cells run once per notebook; every mutant runs in a forked copy of that
 process, so a mutant can neither see nor spoil another one's state.
@@ -35,6 +41,37 @@ SWAPS: dict[type, type] = {
     ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
     ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.And: ast.Or, ast.Or: ast.And,
 }
+
+
+# (notebook, exercise, change) -> why the change cannot alter what the answer does.
+EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ("03_custom_functions", "check_gradients", "0 -> 1"):
+        "the seed of the local generator: the statement asks for a seeded generator, not for one seed",
+    ("03_custom_functions", "numpy_softplus", "drop keyword dtype="):
+        "NumPy keeps float32 and float64 through logaddexp and exp, and autograd hands backward x's dtype",
+    ("04_nn", "init_kaiming", "drop keyword nonlinearity="):
+        "kaiming_normal_'s default is leaky_relu with a=0, whose gain is ReLU's, sqrt(2)",
+    ("04_nn", "cross_entropy", "drop keyword dim="):
+        "log_softmax without dim picks dim=1 for the (N, C) logits the statement allows",
+    ("04_nn", "tiny_cnn", "28 -> 29"):
+        "the default image size: 28 and 29 both give 28 -> 14 -> 12 -> 6, the same network",
+    ("04_nn", "save_and_reload", "drop keyword weights_only="):
+        "torch.load's default is weights_only=True (since torch 2.6)",
+    ("05_optim", "warmup_cosine", "drop keyword end_factor="):
+        "the master passes LinearLR's default, end_factor=1.0",
+    ("05_optim", "checkpoint", "drop keyword weights_only="):
+        "torch.load's default is weights_only=True (since torch 2.6)",
+    # 06 MnistCNN: its only booleans are bias=False and inplace=True (the architecture is the student's choice)
+    ("06_mnist_cnn", "cnn", "False -> True"): "a convolution's bias before BatchNorm is cancelled by it",
+    ("06_mnist_cnn", "cnn", "drop keyword bias="): "a convolution's bias before BatchNorm is cancelled by it",
+    ("06_mnist_cnn", "cnn", "True -> False"): "an in-place ReLU changes memory use, not values",
+    ("06_mnist_cnn", "cnn", "drop keyword inplace="): "an in-place ReLU changes memory use, not values",
+    ("06_mnist_cnn", "evaluate", "drop keyword dtype="):
+        "a float32 count of correct answers is exact up to 2**24 examples",
+    ("06_mnist_cnn", "predict", "drop keyword dim="):
+        "softmax without dim picks dim=1 for the (N, 10) logits predict_digits always has",
+}
+DEVICE_ONLY = ("drop keyword device=", "drop keyword map_location=")
 
 
 @dataclass
@@ -126,6 +163,19 @@ class _Mutator(ast.NodeTransformer):
         return super().generic_visit(node)
 
 
+def device_only(mutant: Mutant) -> bool:
+    """Does the mutant change only which device a value lives on?"""
+    return mutant.change in DEVICE_ONLY or (
+        mutant.change.startswith("remove `") and mutant.change.rstrip("`").endswith(".to(device)"))
+
+
+def unscored(assignment: str, mutant: Mutant, cuda: bool) -> str | None:
+    """Why a survivor is not counted against the tests (None: it is)."""
+    if not cuda and device_only(mutant):
+        return "changes only the device: told apart on the CUDA lane"
+    return EQUIVALENT.get((assignment, mutant.exercise, mutant.change))
+
+
 def mutants_of(source: str, exercise: str = "") -> list[Mutant]:
     """Every single-change mutant of ``source``, in a fixed order."""
     counter = _Mutator()
@@ -199,17 +249,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     book = load(path)
     names = args.exercise or list(book.exercises)
+    import torch
+    cuda = torch.cuda.is_available()
     total = killed = 0
-    print(f"| exercise | mutants | killed | score |\n|---|---|---|---|")
-    left = []
+    print("| exercise | mutants | killed | not scored | score |\n|---|---|---|---|---|")
+    left, excused = [], []
     for name in names:
         mutants = mutants_of(book.exercises[name].answer, name)
         alive = survivors(book, mutants, args.jobs, args.timeout)
-        total, killed = total + len(mutants), killed + len(mutants) - len(alive)
-        left += alive
-        score = (len(mutants) - len(alive)) / len(mutants) if mutants else 1.0
-        print(f"| {name} | {len(mutants)} | {len(mutants) - len(alive)} | {score:.0%} |", flush=True)
-    print(f"| **{args.assignment}** | **{total}** | **{killed}** | **{killed / max(total, 1):.1%}** |")
+        skip = [(m, why) for m in alive if (why := unscored(args.assignment, m, cuda))]
+        excused += skip
+        left += [m for m in alive if not unscored(args.assignment, m, cuda)]
+        scored = len(mutants) - len(skip)
+        total, killed = total + scored, killed + len(mutants) - len(alive)
+        score = (len(mutants) - len(alive)) / scored if scored else 1.0
+        print(f"| {name} | {len(mutants)} | {len(mutants) - len(alive)} | {len(skip)} | {score:.0%} |", flush=True)
+    print(f"| **{args.assignment}** | | **{killed}** of **{total}** scored | | **{killed / max(total, 1):.1%}** |")
+    if excused:
+        print("\nSurvivors not scored (they cannot change behaviour on this lane):")
+        for m, why in excused:
+            print(f"  {m.exercise}, line {m.line}: {m.change} ({why})")
     if left:
         print("\nSurvivors (a requirement the tests miss, or a change that alters nothing):")
         for m in left:

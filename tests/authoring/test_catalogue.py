@@ -4,7 +4,12 @@ For every exercise of every master notebook: the solution passes its tests (visi
 hidden), the released blank stub fails them, each catalogued mistake fails them, and each
 catalogued correct alternative (what a strong student or the PyTorch documentation would
 write instead of the master) passes them. Catalogues live in tests/catalogue/cNN_topic.py
-as ``NOTEBOOK``, ``MISTAKES`` and ``ALTERNATIVES``.
+as ``NOTEBOOK``, ``MISTAKES``, ``ALTERNATIVES`` and ``METHOD``.
+
+A mistake loses every point, except those listed in ``METHOD`` (exercise -> labels): answers whose
+values are right but computed by a way the exercise rules out (a banned function, derivatives by hand
+where autograd is asked for). Only probes see how an answer was computed, and a kernel can forge what
+they report, so such an answer loses exactly the method's share (``coursekit.checks.METHOD_SHARE``).
 """
 import importlib
 import pkgutil
@@ -14,6 +19,7 @@ import pytest
 from autograder.authoring import masters
 from autograder.judging import harness
 from autograder.authoring.release import assignments
+from coursekit.checks import METHOD_SHARE
 
 import tests.catalogue as catalogue_pkg
 
@@ -25,12 +31,13 @@ def _catalogues() -> dict:
     found = {}
     for info in pkgutil.iter_modules(catalogue_pkg.__path__):
         module = importlib.import_module(f"tests.catalogue.{info.name}")
-        found[module.NOTEBOOK] = (module.MISTAKES, getattr(module, "ALTERNATIVES", {}))
+        found[module.NOTEBOOK] = (module.MISTAKES, getattr(module, "ALTERNATIVES", {}), getattr(module, "METHOD", {}))
     return found
 
 
-CATALOGUES = {notebook: mistakes for notebook, (mistakes, _) in _catalogues().items()}
-ALTERNATIVES = {notebook: alternatives for notebook, (_, alternatives) in _catalogues().items()}
+CATALOGUES = {notebook: found[0] for notebook, found in _catalogues().items()}
+ALTERNATIVES = {notebook: found[1] for notebook, found in _catalogues().items()}
+METHOD = {notebook: found[2] for notebook, found in _catalogues().items()}
 _BOOKS: dict = {}
 
 
@@ -87,6 +94,20 @@ def test_blank_stub_fails(assignment, name):
 def test_mistake_loses_points(assignment, name, label):
     outcome = harness.run_exercise(book(assignment), name, CATALOGUES[assignment][name][label])
     assert not outcome.passed, f"the mistake '{label}' passes every test of {name}"
+    if label in METHOD[assignment].get(name, ()):
+        assert outcome.share == 1 - METHOD_SHARE, (
+            f"'{label}' computes the right values another way: it should lose only the method's share "
+            f"({outcome.share:.2f} of the points; {outcome.message})")
+    else:
+        assert outcome.share == 0, f"the mistake '{label}' earns {outcome.share:.2f} of the points: {outcome.message}"
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_method_mistakes_are_catalogued_mistakes(assignment):
+    method = METHOD.get(assignment, {})
+    unknown = {(n, label) for n, labels in method.items() for label in labels
+               if label not in CATALOGUES[assignment].get(n, {})}
+    assert not unknown, f"METHOD names mistakes the catalogue does not have: {unknown}"
 
 
 @pytest.mark.parametrize("assignment,name,label", ALTERNATIVE_CASES,

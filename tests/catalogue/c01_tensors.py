@@ -73,6 +73,12 @@ from torch import cdist as all_distances
 def pairwise_distances(x, y):
     return all_distances(x, y)
 """,
+        "torch.cdist without the matrix-product shortcut: right values, banned call": """
+from torch import cdist as all_distances
+
+def pairwise_distances(x, y):
+    return all_distances(x, y, compute_mode="donot_use_mm_for_euclid_dist")
+""",
         "Manhattan instead of Euclidean distance": """
 def pairwise_distances(x, y):
     return (x.unsqueeze(1) - y.unsqueeze(0)).abs().sum(dim=-1)
@@ -299,6 +305,19 @@ def two_layer_grads(x, y, w1, w2):
     grad_h = (2.0 * residual @ w2.t()) * (h > 0)
     return loss, x.t() @ grad_h, grad_w2
 """,
+    },
+}
+
+# Mistakes whose values are right but computed by the way the exercise rules out (a banned call,
+# autograd where the backward pass is asked for by hand, a copy where memory is to be shared):
+# they lose only the method's share (coursekit.checks.METHOD_SHARE); every other mistake earns nothing.
+METHOD = {
+    "pairwise_distances": {"torch.cdist without the matrix-product shortcut: right values, banned call"},
+    "float64_pair": {"copies into a new array", "float64 from the start, but the twin through a Python list"},
+    "two_layer_grads": {
+        "hands the backward pass to autograd (the banned shortcut)",
+        "torch.autograd.grad instead of the chain rule by hand",
+        "forward-mode autograd (torch.func.jacfwd) instead of the chain rule by hand",
     },
 }
 

@@ -382,6 +382,24 @@ def sgd_step(params, lr):
     },
 }
 
+# Mistakes whose values are right but computed by the way the exercise rules out (derivatives by
+# hand where autograd is asked for, a banned shortcut, extra calls of f, recording left on, .data):
+# they lose only the method's share (coursekit.checks.METHOD_SHARE); every other mistake earns nothing.
+METHOD = {
+    "grad_of_square": {
+        "autograd runs beside a hand-written 2 * x, which is what it returns",
+        "writes the derivative by hand (autograd never runs)",
+    },
+    "backward_q": {"calls backward, then overwrites the gradients with formulas", "hand-written gradients instead of backward"},
+    "jacobian_by_rows": {
+        "calls f again for every row instead of retaining the graph",
+        "the banned torch.autograd.functional.jacobian",
+        "the banned torch.func.jacrev, imported under another name",
+    },
+    "mean_loss": {"keeps volatile=True instead of no_grad"},
+    "sgd_step": {"updates through .data (autograd cannot see it)"},
+}
+
 # Correct answers a strong student or the PyTorch documentation would write instead of the
 # master's; each must keep full marks.
 ALTERNATIVES = {

@@ -30,6 +30,12 @@ class MyReLU(Function):
         grad_input[x < 0] = 0
         return grad_input
 """,
+        "torch.relu's autograd: apply replaced, no MyReLUBackward node": """
+class MyReLU(Function):
+    @staticmethod
+    def apply(x):                     # torch.relu already has a backward
+        return torch.relu(x)
+""",
         "returns the mask, forgetting grad_output": """
 class MyReLU(Function):
     @staticmethod
@@ -94,6 +100,22 @@ def check_gradients(fn, *shapes, device=DEVICE, double=False):
         "always True": """
 def check_gradients(fn, *shapes, device=DEVICE, double=False):
     return True
+""",
+        "checks at constant inputs (ones)": """
+def check_gradients(fn, *shapes, device=DEVICE, double=False):
+    inputs = tuple(torch.ones(*shape, dtype=torch.float64, device=device, requires_grad=True) for shape in shapes)
+    ok = torch.autograd.gradcheck(fn, inputs, raise_exception=False)
+    if ok and double:
+        ok = torch.autograd.gradgradcheck(fn, inputs, raise_exception=False)
+    return bool(ok)
+""",
+        "draws from the global generator: a check cannot be repeated": """
+def check_gradients(fn, *shapes, device=DEVICE, double=False):
+    inputs = tuple(torch.randn(*shape, dtype=torch.float64).to(device).requires_grad_() for shape in shapes)
+    ok = torch.autograd.gradcheck(fn, inputs, raise_exception=False)
+    if ok and double:
+        ok = torch.autograd.gradgradcheck(fn, inputs, raise_exception=False)
+    return bool(ok)
 """,
     },
     "exp": {
@@ -419,6 +441,22 @@ def fit_sine(x, y, p3, steps=2000, lr=5e-6):
                 p -= lr * p.grad
     return torch.stack([a, b, c, d]).detach(), losses
 """,
+        "a second p3 call per step, under no_grad, to record the loss": """
+def fit_sine(x, y, p3, steps=2000, lr=5e-6):
+    a, b, c, d = (torch.tensor(v, dtype=x.dtype, device=x.device, requires_grad=True)
+                  for v in (0.0, -1.0, 0.0, 0.3))
+    losses = []
+    for _ in range(steps):
+        with torch.no_grad():
+            losses.append(((a + b * p3(c + d * x) - y) ** 2).sum().item())
+        loss = ((a + b * p3(c + d * x) - y) ** 2).sum()
+        loss.backward()
+        with torch.no_grad():
+            for p in (a, b, c, d):
+                p -= lr * p.grad
+                p.grad = None
+    return torch.stack([a, b, c, d]).detach(), losses
+""",
         "p = p - lr * p.grad makes non-leaf parameters": """
 def fit_sine(x, y, p3, steps=2000, lr=5e-6):
     a, b, c, d = (torch.tensor(v, dtype=x.dtype, device=x.device, requires_grad=True)
@@ -540,6 +578,16 @@ class LogCosh(Function):
         return grad_output * (1 - torch.tanh(x) ** 2)
 """,
     },
+}
+
+# Mistakes whose values are right but computed by a way the exercise rules out: only probes see the
+# method, and a kernel can forge what they report, so these lose the method's share and no more.
+METHOD = {
+    "relu": {"torch.relu's autograd: apply replaced, no MyReLUBackward node"},
+    "check_gradients": {"checks at constant inputs (ones)", "draws from the global generator: a check cannot be repeated"},
+    "exp": {"saves the input and recomputes exp", "keeps the output as a ctx attribute"},
+    "numpy_softplus": {"uses PyTorch's softplus and sigmoid (banned)", "NumPy forward, PyTorch sigmoid in backward (banned)"},
+    "fit_sine": {"a second p3 call per step, under no_grad, to record the loss"},
 }
 
 # Correct answers a strong student, or the PyTorch documentation, would write instead of the master's:

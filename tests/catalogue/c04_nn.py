@@ -1017,3 +1017,83 @@ class Tower(nn.Module):
             out = torch.tanh(layer(out))
         return out
 """
+
+# Right values by a way the statement rules out: only probes see the method, so these lose exactly its share
+# (coursekit.checks.METHOD_SHARE); every other mistake loses every point.
+MISTAKES["two_layer"]["a hand-written linear module instead of nn.Linear"] = """
+class Affine(nn.Module):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) / math.sqrt(n_in))
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return x @ self.weight.T + self.bias
+
+
+class TwoLayerNet(nn.Module):
+    def __init__(self, d_in, hidden, d_out):
+        super().__init__()
+        self.hidden = Affine(d_in, hidden)
+        self.out = Affine(hidden, d_out)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.hidden(x)))
+"""
+MISTAKES["tower"]["layers in an nn.Sequential instead of an nn.ModuleList"] = """
+class Tower(nn.Module):
+    def __init__(self, width, depth):
+        super().__init__()
+        self.layers = nn.Sequential(*[nn.Linear(width, width) for _ in range(depth)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.tanh(layer(x))
+        return x
+"""
+MISTAKES["save_and_reload"]["reads the file back with weights_only=False (unpickles anything)"] = """
+def save_and_reload(model, make_model, path):
+    torch.save(model.state_dict(), path)
+    fresh = make_model()
+    fresh.load_state_dict(torch.load(path, weights_only=False))
+    fresh.to(next(model.parameters()).device)
+    fresh.train(model.training)
+    return fresh
+"""
+MISTAKES["dynamic_net"]["another default for max_repeats"] = """
+class DynamicNet(nn.Module):
+    def __init__(self, d_in, hidden, d_out, max_repeats=2):
+        super().__init__()
+        self.first = nn.Linear(d_in, hidden)
+        self.shared = nn.Linear(hidden, hidden)
+        self.last = nn.Linear(hidden, d_out)
+        self.max_repeats = max_repeats
+
+    def forward(self, x, repeats=None):
+        if repeats is None:
+            repeats = random.randint(0, self.max_repeats)
+        h = torch.relu(self.first(x))
+        for _ in range(repeats):
+            h = torch.relu(self.shared(h))
+        return self.last(h)
+"""
+MISTAKES["tiny_cnn"]["first pooling counted as ceil(side / 2)"] = """
+def make_tiny_cnn(num_classes=10, image_size=28):
+    side = ((image_size + 1) // 2 - 2) // 2
+    return nn.Sequential(
+        nn.Conv2d(1, 8, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, kernel_size=3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * side * side, num_classes),
+    )
+"""
+
+METHOD = {
+    "two_layer": {"layers created at class level (shared by every instance)",
+                  "a hand-written linear module instead of nn.Linear"},
+    "make_mlp": {"one activation object shared by every position"},
+    "tower": {"layers in an nn.Sequential instead of an nn.ModuleList"},
+    "conv_output_size": {"runs a convolution to measure the size (banned)"},
+    "cross_entropy": {"uses the forbidden shortcut", "the banned function, imported earlier under another name"},
+    "predict": {"records the graph in the forward, then detaches the output"},
+    "save_and_reload": {"returns the original model"},
+}

@@ -111,6 +111,10 @@ class SGDMomentum(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
         for group in self.param_groups:
             params = [p for p in group["params"] if p.grad is not None]
             buffers = [self.state[p].get("momentum_buffer") for p in params]
@@ -119,6 +123,7 @@ class SGDMomentum(torch.optim.Optimizer):
                               maximize=False, has_sparse_grad=False)
             for p, buffer in zip(params, buffers):
                 self.state[p]["momentum_buffer"] = buffer
+        return loss
 """,
         "momentum buffer not kept between steps": """
 class SGDMomentum(torch.optim.Optimizer):
@@ -216,6 +221,10 @@ class SGDMomentum(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
         for group in self.param_groups:
             params = [p for p in group["params"] if p.grad is not None]
             buffers = [self.state[p].get("momentum_buffer") for p in params]
@@ -224,6 +233,7 @@ class SGDMomentum(torch.optim.Optimizer):
                                  nesterov=False, maximize=False)
             for p, buffer in zip(params, buffers):
                 self.state[p]["momentum_buffer"] = buffer
+        return loss
 """,
         "the banned shortcut: an inner torch.optim.SGD does the steps": """
 class SGDMomentum(torch.optim.Optimizer):
@@ -978,3 +988,106 @@ def fit_cubic(x, y, steps=500, lr=0.05):
         model.losses.append(loss.item())
     return model, list(model.losses)
 """
+
+# Issue 24's method share: right values by a way the exercise rules out. Only probes see the way, and a kernel
+# can forge what they report, so these lose the method's third of the points and keep the rest.
+MISTAKES["finetune_last_layer"]["a plain SGD written by hand (the statement asks for torch.optim.SGD)"] = """
+class PlainSGD(torch.optim.Optimizer):
+    def __init__(self, params, lr):
+        super().__init__(params, dict(lr=lr))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.add_(p.grad, alpha=-group["lr"])
+
+
+def finetune_last_layer(model, lr):
+    last = [layer for layer in model if len(list(layer.parameters())) > 0][-1]
+    keep = {id(p) for p in last.parameters()}
+    for p in model.parameters():
+        p.requires_grad_(id(p) in keep)
+    return PlainSGD(last.parameters(), lr=lr)
+"""
+MISTAKES["finetune_last_layer"]["SGD with momentum on the last layer"] = """
+def finetune_last_layer(model, lr):
+    last = [layer for layer in model if len(list(layer.parameters())) > 0][-1]
+    keep = {id(p) for p in last.parameters()}
+    for p in model.parameters():
+        p.requires_grad_(id(p) in keep)
+    return torch.optim.SGD(last.parameters(), lr=lr, momentum=0.9)
+"""
+MISTAKES["param_groups"]["Adam with decoupled_weight_decay=True (the statement asks for torch.optim.AdamW)"] = """
+def adamw_param_groups(model, lr, weight_decay):
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.Adam([{"params": [p for p in trainable if p.ndim >= 2], "weight_decay": weight_decay},
+                             {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0}],
+                            lr=lr, decoupled_weight_decay=True)
+"""
+MISTAKES["param_groups"]["SGD with the right groups (the same step only when the gradient is zero)"] = """
+def adamw_param_groups(model, lr, weight_decay):
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.SGD([{"params": [p for p in trainable if p.ndim >= 2], "weight_decay": weight_decay},
+                            {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0}], lr=lr)
+"""
+MISTAKES["momentum_optimizer"]["subclasses torch.optim.SGD and lets it step"] = """
+class SGDMomentum(torch.optim.SGD):
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, lr=lr, momentum=momentum)
+"""
+MISTAKES["momentum_optimizer"]["step(closure) drops the closure's loss"] = """
+class SGDMomentum(torch.optim.Optimizer):
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if "momentum_buffer" not in state:
+                    state["momentum_buffer"] = p.grad.clone()
+                else:
+                    state["momentum_buffer"].mul_(group["momentum"]).add_(p.grad)
+                p.add_(state["momentum_buffer"], alpha=-group["lr"])
+"""
+MISTAKES["fit_cubic"]["default learning rate 0.1"] = """
+def fit_cubic(x, y, steps=500, lr=0.1):
+    model = Cubic().to(x.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return model, losses
+"""
+MISTAKES["checkpoint"]["loads with weights_only=False (unpickles anything)"] = """
+def save_checkpoint(path, model, optimizer, scheduler, step):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "step": int(step)}, path)
+
+
+def load_checkpoint(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, map_location=next(model.parameters()).device, weights_only=False)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    return int(checkpoint["step"])
+"""
+
+METHOD = {
+    "decayed_sgd_step": {"the banned shortcut: torch.optim.SGD does the update"},
+    "momentum_optimizer": {"torch.optim's own SGD update, imported under another name",
+                           "the banned shortcut: torch's functional sgd, buffers kept in self.state",
+                           "subclasses torch.optim.SGD and lets it step"},
+    "warmup_cosine": {"a hand-rolled scheduler object (the statement asks for torch.optim.lr_scheduler)"},
+    "finetune_last_layer": {"a plain SGD written by hand (the statement asks for torch.optim.SGD)"},
+    "param_groups": {"Adam with decoupled_weight_decay=True (the statement asks for torch.optim.AdamW)"},
+}

@@ -853,3 +853,23 @@ def train_one_epoch(model, optimizer, images, labels, batch_size, generator=None
         total += loss.item() * len(idx)
     return total / len(images)
 """
+MISTAKES["evaluate"]["one forward pass over the whole set, ignoring batch_size"] = """
+def evaluate(model, images, labels, batch_size=1000):
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        logits = model(images)
+        loss = F.cross_entropy(logits, labels).item()
+        accuracy = (logits.argmax(1) == labels).float().mean().item()
+    model.train(was_training)
+    return loss, accuracy
+"""
+
+# Mistakes whose values are right but whose method the statement rules out: only probes in the student's
+# kernel see the method, so they lose exactly its share of the points (coursekit.checks.METHOD_SHARE).
+METHOD = {
+    "dataset": {"converts the whole image set in __init__"},
+    "train_one_epoch": {"forgets model.train()"},
+    "evaluate": {"no torch.no_grad()", "one forward pass over the whole set, ignoring batch_size"},
+    "predict": {"records a graph in the forward, then detaches the result"},
+}

@@ -162,3 +162,38 @@ def test_a_cell_cannot_fill_the_graders_memory_with_output(tmp_path, monkeypatch
     assert 900_000 < kept < 1_200_000, f"{kept:,} characters of a 5,000,000-character output were kept"
     assert "was not kept" in nb.cells[0].outputs[-1]["text"]
     assert nb.cells[1].outputs[0]["text"] == "next cell\n"
+
+
+METHOD_TEST = """from coursekit.probes import student_side
+from coursekit.checks import expect_method
+
+@student_side
+def _uses_mul():
+    return "mul" in to_fahrenheit.__code__.co_names
+
+expect_method(_uses_mul(), "to_fahrenheit should call torch.mul.")
+expect_close(to_fahrenheit(torch.tensor([0.0, 100.0])), torch.tensor([32.0, 212.0]), name="to_fahrenheit")
+"""
+
+
+def test_right_values_by_another_method_get_the_values_share_from_nbgrader(monkeypatch):
+    """A failed method check (checks.expect_method) costs its share and no more, end to end: a sandboxed
+    kernel, the executor's verdict in the test cell, and nbgrader's own reading of that cell."""
+    from nbgrader.utils import determine_grade
+
+    from autograder.authoring import cells, masters
+    from autograder.judging import executor
+    from autograder.judging.judge import Judge
+    from coursekit import checks
+
+    judge = Judge(masters.master_path("00_getting_started"))
+    judge.tests["test_fahrenheit"] = METHOD_TEST
+    monkeypatch.setattr(executor, "judge_for", lambda path: judge)
+    nb = masters.student_copy("00_getting_started", {"fahrenheit": "def to_fahrenheit(c):\n    return c * 9 / 5 + 32"})
+    keep = {"setup", "ex_fahrenheit", "test_fahrenheit", "ex_digit_counts", "test_digit_counts"}
+    nb.cells = [c for c in nb.cells if cells.grade_id(c) in keep]
+    nb, _ = executor.GradingExecute(timeout=60).preprocess(nb, {"nbgrader": {"notebook": "00_getting_started"}})
+    by_id = {cells.grade_id(c): c for c in nb.cells}
+    assert determine_grade(by_id["test_fahrenheit"]) == (checks.method_points(2), 2.0) == (1.33, 2.0)
+    assert "values are right, but to_fahrenheit should call torch.mul" in by_id["test_fahrenheit"].outputs[0].text
+    assert determine_grade(by_id["test_digit_counts"]) == (2.0, 2.0), "the master's answer keeps full marks"

@@ -4,7 +4,7 @@ Every value a check compares against is computed by the judge from data it creat
 out; what the kernel reports is evidence, never an input to a reference. So a kernel that does not
 know the answers cannot pass a test cell, however it lies about its arguments and observations:
 for every test cell with hidden tests of every master, each generic hostile kernel of
-``tests/attacks/hostile.py`` must score 0. The honest master keeps full marks through the same
+``tests/attacks/hostile.py`` must score 0, not even the share of points a method check leaves when only it fails. The honest master keeps full marks through the same
 machinery (``test_catalogue.py::test_solution_passes``). In-process, no kernel: seconds a notebook.
 """
 from __future__ import annotations
@@ -71,7 +71,7 @@ def test_no_hostile_kernel_scores_on_a_test_cell_with_hidden_tests(assignment, n
     passed = []
     for attack in ATTACKS:
         verdict = judge.run_test(grade_id, Hostile(attack, namespace, visible=recorder.seen))
-        if verdict.passed and attack not in EXCEPTIONS.get((assignment, name), (set(), ""))[0]:
+        if verdict.share > 0 and attack not in EXCEPTIONS.get((assignment, name), (set(), ""))[0]:
             passed.append(attack)
     assert not passed, f"{assignment} {grade_id} gives its points to hostile kernels: {', '.join(passed)}"
 

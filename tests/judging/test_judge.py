@@ -10,7 +10,7 @@ from autograder.judging import judge as judge_module
 from autograder.authoring.masters import load, master_path
 from autograder.judging.harness import run_exercise
 from autograder.judging.judge import InProcess, Judge, _free_names
-from coursekit import probes, wire
+from coursekit import checks, probes, wire
 
 A = "00_getting_started"
 
@@ -219,6 +219,29 @@ def test_a_probe_runs_beside_the_students_code_and_returns_plain_data():
                                  "expect_close(out, torch.full((2,), 32.0), name='probe')\nassert kind == 'Tensor'")
     assert judge.run_test("test_probe", _student("def to_fahrenheit(c):\n    return c * 1.8 + 32")).passed
     assert probes._judge is None, "the judge's switch must not stay on"
+
+
+def test_a_failed_method_check_costs_only_the_methods_share_and_the_values_still_decide():
+    judge = Judge(master_path(A))
+    # a probe's observation of how the answer was computed, then the values
+    judge.tests["test_method"] = (
+        "from coursekit.probes import student_side\nfrom coursekit import checks\n"
+        "@student_side\ndef _p(x):\n    return to_fahrenheit(x), 'mul' in to_fahrenheit.__code__.co_names\n"
+        "out, used_mul = _p(torch.zeros(2))\n"
+        "checks.expect_method(used_mul, 'to_fahrenheit should call mul.')\n"
+        "expect_close(out, torch.full((2,), 32.0), name='to_fahrenheit')")
+    method_and_values = judge.run_test("test_method", _student("def to_fahrenheit(c):\n    return c.mul(1.8) + 32"))
+    values_only = judge.run_test("test_method", _student("def to_fahrenheit(c):\n    return c * 1.8 + 32"))
+    neither = judge.run_test("test_method", _student("def to_fahrenheit(c):\n    return c * 2 + 30"))
+    method_only = judge.run_test("test_method", _student("def to_fahrenheit(c):\n    return c.mul(2) + 30"))
+    assert (method_and_values.passed, method_and_values.share) == (True, 1.0)
+    assert not values_only.passed and values_only.share == 1 - checks.METHOD_SHARE > 0.5
+    assert "values are right, but to_fahrenheit should call mul" in values_only.message
+    assert (neither.share, method_only.share) == (0, 0), "the method alone earns nothing"
+    assert checks._method_failures is None, "outside the judge a method check raises again"
+    with pytest.raises(checks.CheckFailed, match="should call mul"):
+        checks.expect_method(False, "to_fahrenheit should call mul.")
+    assert checks.method_points(3) == 2 and checks.method_points(1) == 0.67
 
 
 def test_only_free_names_are_fetched_from_the_student():

@@ -4,7 +4,7 @@ import dataclasses
 import pytest
 
 from autograder.authoring.masters import load, master_path
-from autograder.judging.mutants import mutants_of, survivors
+from autograder.judging.mutants import EQUIVALENT, mutants_of, survivors, unscored
 
 
 def test_each_mutant_makes_one_change():
@@ -17,6 +17,16 @@ def test_each_mutant_makes_one_change():
     assert not any("doc" in c for c in changes), "a docstring is not a statement to remove"
     assert len({m.source for m in mutants_of(source)}) == len(changes), "every mutant differs from every other"
     assert all(m.source != source for m in mutants_of(source))
+
+
+def test_only_device_changes_and_listed_equivalents_go_unscored():
+    source = "def g(x, device):\n    y = torch.zeros(3, device=device)\n    x.to(device)\n    return x.sum(dim=0) + y\n"
+    by_change = {m.change: m for m in mutants_of(source, "g")}
+    on_cpu = {c for c, m in by_change.items() if unscored("nb", m, cuda=False)}
+    assert on_cpu == {"drop keyword device=", "remove `x.to(device)`"}, on_cpu
+    assert not any(unscored("nb", m, cuda=True) for m in by_change.values()), "the CUDA lane scores device changes"
+    assert unscored("nb", by_change["drop keyword dim="], cuda=False) is None
+    assert all(len(reason) > 20 for reason in EQUIVALENT.values()), "every equivalent says why"
 
 
 @pytest.mark.slow
