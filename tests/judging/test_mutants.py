@@ -4,7 +4,7 @@ import dataclasses
 import pytest
 
 from autograder.authoring.masters import load, master_path
-from autograder.judging.mutants import EQUIVALENT, mutants_of, survivors, unscored
+from autograder.judging.mutants import EQUIVALENT, OUTCOME_ONLY, Mutant, mutants_of, survivors, unscored
 
 
 def test_each_mutant_makes_one_change():
@@ -26,7 +26,9 @@ def test_only_device_changes_and_listed_equivalents_go_unscored():
     assert on_cpu == {"drop keyword device=", "remove `x.to(device)`"}, on_cpu
     assert not any(unscored("nb", m, cuda=True) for m in by_change.values()), "the CUDA lane scores device changes"
     assert unscored("nb", by_change["drop keyword dim="], cuda=False) is None
-    assert all(len(reason) > 20 for reason in EQUIVALENT.values()), "every equivalent says why"
+    assert all(len(reason) > 20 for reason in [*EQUIVALENT.values(), *OUTCOME_ONLY.values()]), "each says why"
+    trained = Mutant("final_model", 12, "64 -> 65", "")
+    assert unscored("06_mnist_cnn", trained, cuda=True) and not unscored("06_mnist_cnn", Mutant("cnn", 1, "64 -> 65", ""), True)
 
 
 @pytest.mark.slow
