@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import textwrap
 import threading
 from queue import Empty
 from time import monotonic
@@ -194,7 +195,8 @@ class GradingExecute(PolledReplies, Execute):
             # Only method checks failed: nbgrader reads a number as the cell's last output as partial credit.
             points = float(cell.metadata["nbgrader"]["points"])
             earned = checks.method_points(points)
-            cell.outputs = [new_output("stream", name="stdout", text=f"{verdict.message}\n"
+            text = textwrap.fill(verdict.message, 100)  # shown as preformatted text: wrapped here
+            cell.outputs = [new_output("stream", name="stdout", text=f"{text}\n"
                                        f"This costs the method's share: {earned:g} of {points:g} points.\n"),
                             new_output("execute_result", data={"text/plain": f"{earned:g}"}, metadata={},
                                        execution_count=None)]

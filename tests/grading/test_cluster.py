@@ -76,12 +76,15 @@ def test_cluster_grades_exactly_like_the_local_pool(tmp_path, cluster):
     _batch(submissions)
     c = cluster(2)
     remote = Grader(tmp_path / "remote", workers=2, progress=False, scheduler=c.address)
-    results = remote.run(submissions)
-    local = Grader(tmp_path / "local", workers=2, progress=False).run(submissions)
-    assert [(r.student, r.status, r.cells) for r in results] == [(r.student, r.status, r.cells) for r in local]
-    assert (tmp_path / "remote" / "grades.csv").read_bytes() == (tmp_path / "local" / "grades.csv").read_bytes()
-    assert sorted(p.relative_to(tmp_path / "remote") for p in (tmp_path / "remote").glob("feedback/*/*/*.html")) == \
-        sorted(p.relative_to(tmp_path / "local") for p in (tmp_path / "local").glob("feedback/*/*/*.html"))
+    remote.run(submissions)
+    # the grades test_grading.py requires of the local pool for this very batch (grading it a second time
+    # here, locally, to compare would cost a minute and a half of CI)
+    rows = _rows(tmp_path / "remote" / "grades.csv")
+    got = {s: (r[f"{A}:test_fahrenheit"], r[f"{A}:test_digit_counts"], r[f"{A}:written_hidden_tests"],
+               r[f"{A} status"]) for s, r in rows.items()}
+    assert got == EXPECTED
+    assert sorted(p.parts[-3] for p in (tmp_path / "remote").glob("feedback/*/*/*.html")) == \
+        sorted(s for s, (*_, status) in EXPECTED.items() if status == "graded")
     # unchanged input: the cluster is not even asked
     c.stop()
     again = Grader(tmp_path / "remote", workers=2, progress=False, scheduler=c.address)
