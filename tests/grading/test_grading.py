@@ -146,14 +146,14 @@ def test_batch_graded_in_parallel_gives_expected_grades(tmp_path):
     assert "the result always has 10 counts" in partial, "the failure message (with its hint) reaches the student"
     assert (out / "report.md").read_text().count("| test_") == 2 and (out / "totals.png").stat().st_size > 1000
 
-    # a manual grade given in formgrader survives a forced regrade with one worker
+    # a manual grade given in formgrader survives a forced regrade
     from autograder.grading.course_dir import Workspace
     with Workspace(out).gradebook() as gb:
         grade = gb.find_grade("written_hidden_tests", A, A, "perfect")
         grade.manual_score = 1.0
         gb.db.commit()
     first = (out / "grades.csv").read_text()
-    Grader(out, workers=1, progress=False).run(submissions, force=True)
+    Grader(out, workers=2, progress=False).run(submissions, force=True)
     second = _rows(out / "grades.csv")
     assert second["perfect"][f"{A}:written_hidden_tests"] == "1" and second["perfect"]["total"] == "5"
     page = (out / "feedback" / "perfect" / A / f"{A}.html").read_text()
