@@ -52,7 +52,7 @@ def expect(condition: Any, message: str, hint: str | None = None) -> None:
 # How an answer was computed (autograd ran, no banned call, a hook fired) is seen only by probes in the
 # student's kernel, which can forge what they report. So a failed ``expect_method`` costs this share of
 # the exercise's points and no more; the values, checked against the judge's own references, decide the
-# rest. One place for the number: the judge, the executor and the notebooks' mark schemes read it here.
+# rest. One place for the number: the judge's verdict carries it to the executor, which writes the points.
 METHOD_SHARE = 1 / 3
 
 # Set by the judge while it runs a test cell: failed method checks are collected there instead of
@@ -71,11 +71,6 @@ def expect_method(condition: Any, message: str, hint: str | None = None) -> None
     if _method_failures is None:
         raise CheckFailed(text) from None
     _method_failures.append(text)
-
-
-def method_points(points: float) -> float:
-    """What an exercise worth ``points`` gives when only its method checks failed (two decimals)."""
-    return round(points * (1 - METHOD_SHARE), 2)
 
 
 def expect_type(value: Any, expected_type: type, name: str = "result", hint: str | None = None) -> None:

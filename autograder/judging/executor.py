@@ -34,7 +34,6 @@ from nbgrader.preprocessors import Execute
 from nbformat.v4 import new_output
 from traitlets import Integer
 
-from coursekit import checks
 from coursekit.probes import MIME
 
 from autograder.authoring import cells
@@ -194,7 +193,7 @@ class GradingExecute(PolledReplies, Execute):
         elif verdict.share > 0:
             # Only method checks failed: nbgrader reads a number as the cell's last output as partial credit.
             points = float(cell.metadata["nbgrader"]["points"])
-            earned = checks.method_points(points)
+            earned = round(points * verdict.share, 2)
             text = textwrap.fill(verdict.message, 100)  # shown as preformatted text: wrapped here
             cell.outputs = [new_output("stream", name="stdout", text=f"{text}\n"
                                        f"This costs the method's share: {earned:g} of {points:g} points.\n"),

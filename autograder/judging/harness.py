@@ -22,6 +22,10 @@ class Outcome:
     message: str = ""
     share: float = 0.0  # of the points: 1 when passed; the values' share when only method checks failed
 
+    def __post_init__(self):
+        if self.passed:
+            self.share = 1.0
+
     def __bool__(self) -> bool:
         return self.passed
 
@@ -55,7 +59,7 @@ def answer_and_test(book: Notebook, name: str, answer: str, namespace: dict, jud
             _exec(book.exercises[name].tests, f"test_{name}", namespace)
         except Exception as error:
             return Outcome(False, "tests", f"{type(error).__name__}: {error}")
-    return Outcome(True, "tests", share=1.0)
+    return Outcome(True, "tests")
 
 
 def run_exercise(book: Notebook, name: str, answer: str | None = None, judged: bool = True) -> Outcome:

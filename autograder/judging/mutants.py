@@ -266,9 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         mutants = mutants_of(book.exercises[name].answer, name)
         alive = survivors(book, mutants, args.jobs, args.timeout)
-        skip = [(m, why) for m in alive if (why := unscored(args.assignment, m, cuda))]
+        reasons = [(m, unscored(args.assignment, m, cuda)) for m in alive]
+        skip = [(m, why) for m, why in reasons if why]
         excused += skip
-        left += [m for m in alive if not unscored(args.assignment, m, cuda)]
+        left += [m for m, why in reasons if not why]
         scored = len(mutants) - len(skip)
         total, killed = total + scored, killed + len(mutants) - len(alive)
         score = (len(mutants) - len(alive)) / scored if scored else 1.0

@@ -35,9 +35,10 @@ def _catalogues() -> dict:
     return found
 
 
-CATALOGUES = {notebook: found[0] for notebook, found in _catalogues().items()}
-ALTERNATIVES = {notebook: found[1] for notebook, found in _catalogues().items()}
-METHOD = {notebook: found[2] for notebook, found in _catalogues().items()}
+_FOUND = _catalogues()
+CATALOGUES = {notebook: found[0] for notebook, found in _FOUND.items()}
+ALTERNATIVES = {notebook: found[1] for notebook, found in _FOUND.items()}
+METHOD = {notebook: found[2] for notebook, found in _FOUND.items()}
 _BOOKS: dict = {}
 
 

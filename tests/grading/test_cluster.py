@@ -13,7 +13,7 @@ from autograder.grading.cluster import Loopback, SchedulerLost, fingerprint, gra
 from autograder.grading.batch import Grader
 from autograder.grading.results import CRASHED, GRADER_ERROR, code_version
 
-from test_grading import EXPECTED, A, _batch, _rows, _write
+from test_grading import EXPECTED, A, _batch, _grades, _rows, _write
 
 pytestmark = pytest.mark.slow
 
@@ -79,10 +79,7 @@ def test_cluster_grades_exactly_like_the_local_pool(tmp_path, cluster):
     remote.run(submissions)
     # the grades test_grading.py requires of the local pool for this very batch (grading it a second time
     # here, locally, to compare would cost a minute and a half of CI)
-    rows = _rows(tmp_path / "remote" / "grades.csv")
-    got = {s: (r[f"{A}:test_fahrenheit"], r[f"{A}:test_digit_counts"], r[f"{A}:written_hidden_tests"],
-               r[f"{A} status"]) for s, r in rows.items()}
-    assert got == EXPECTED
+    assert _grades(_rows(tmp_path / "remote" / "grades.csv")) == EXPECTED
     assert sorted(p.parts[-3] for p in (tmp_path / "remote").glob("feedback/*/*/*.html")) == \
         sorted(s for s, (*_, status) in EXPECTED.items() if status == "graded")
     # unchanged input: the cluster is not even asked
@@ -116,8 +113,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(tmp_pa
     assert all(json.loads(p.read_text())["student"] == p.parent.name for p in stored)
     rows = _rows(out / "grades.csv")
     assert sorted(rows) == sorted(expected)
-    assert {s: (r[f"{A}:test_fahrenheit"], r[f"{A}:test_digit_counts"], r[f"{A}:written_hidden_tests"],
-                r[f"{A} status"]) for s, r in rows.items()} == expected
+    assert _grades(rows) == expected
     assert "3 run through the grader" in (out / "intake.txt").read_text()
 
 

@@ -103,6 +103,12 @@ def _rows(path):
         return {row["student"]: row for row in csv.DictReader(handle)}
 
 
+def _grades(rows):
+    """student -> (fahrenheit, digit_counts, written, status), as EXPECTED lists them."""
+    return {s: (r[f"{A}:test_fahrenheit"], r[f"{A}:test_digit_counts"], r[f"{A}:written_hidden_tests"],
+                r[f"{A} status"]) for s, r in rows.items()}
+
+
 EXPECTED = {  # student: (fahrenheit, digit_counts, written, status)
     "perfect": ("2", "2", "", "graded"),
     "blank": ("0", "0", "0", "graded"),
@@ -121,9 +127,7 @@ def test_batch_graded_in_parallel_gives_expected_grades(tmp_path):
     results = Grader(out, workers=2, progress=False).run(submissions)
     assert len(results) == 7
     rows = _rows(out / "grades.csv")
-    got = {s: (r[f"{A}:test_fahrenheit"], r[f"{A}:test_digit_counts"], r[f"{A}:written_hidden_tests"],
-               r[f"{A} status"]) for s, r in rows.items()}
-    assert got == EXPECTED
+    assert _grades(rows) == EXPECTED
     assert rows["perfect"]["total"] == "4" and rows["perfect"]["max"] == "5"
     assert rows["absent"]["status"] == f"{A}: missing"
     intake = (out / "intake.txt").read_text()

@@ -194,6 +194,6 @@ def test_right_values_by_another_method_get_the_values_share_from_nbgrader(monke
     nb.cells = [c for c in nb.cells if cells.grade_id(c) in keep]
     nb, _ = executor.GradingExecute(timeout=60).preprocess(nb, {"nbgrader": {"notebook": "00_getting_started"}})
     by_id = {cells.grade_id(c): c for c in nb.cells}
-    assert determine_grade(by_id["test_fahrenheit"]) == (checks.method_points(2), 2.0) == (1.33, 2.0)
+    assert determine_grade(by_id["test_fahrenheit"]) == (round(2 * (1 - checks.METHOD_SHARE), 2), 2.0) == (1.33, 2.0)
     assert "values are right, but to_fahrenheit should call torch.mul" in " ".join(by_id["test_fahrenheit"].outputs[0].text.split())
     assert determine_grade(by_id["test_digit_counts"]) == (2.0, 2.0), "the master's answer keeps full marks"

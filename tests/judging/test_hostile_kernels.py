@@ -4,8 +4,9 @@ Every value a check compares against is computed by the judge from data it creat
 out; what the kernel reports is evidence, never an input to a reference. So a kernel that does not
 know the answers cannot pass a test cell, however it lies about its arguments and observations:
 for every test cell with hidden tests of every master, each generic hostile kernel of
-``tests/attacks/hostile.py`` must score 0, not even the share of points a method check leaves when only it fails. The honest master keeps full marks through the same
-machinery (``test_catalogue.py::test_solution_passes``). In-process, no kernel: seconds a notebook.
+``tests/attacks/hostile.py`` must score 0, not even the share of points a method check leaves when
+only it fails. The honest master keeps full marks through the same machinery
+(``test_catalogue.py::test_solution_passes``). In-process, no kernel: seconds a notebook.
 """
 from __future__ import annotations
 

@@ -241,7 +241,6 @@ def test_a_failed_method_check_costs_only_the_methods_share_and_the_values_still
     assert checks._method_failures is None, "outside the judge a method check raises again"
     with pytest.raises(checks.CheckFailed, match="should call mul"):
         checks.expect_method(False, "to_fahrenheit should call mul.")
-    assert checks.method_points(3) == 2 and checks.method_points(1) == 0.67
 
 
 def test_only_free_names_are_fetched_from_the_student():
