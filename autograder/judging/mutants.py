@@ -75,8 +75,9 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
 }
 # (notebook, exercise) -> why its survivors are correct answers.
 OUTCOME_ONLY: dict[tuple[str, str], str] = {
-    ("06_mnist_cnn", "final_model"): "the contract is 98.5 % test accuracy; the seed, learning rate, batch size "
-                                     "and layer options of the recipe are the student's to choose",
+    ("06_mnist_cnn", "final_model"): "the contract is an accuracy (98.5 % on the test set, 90 % on distorted "
+                                     "digits); the seed, learning rate, batch size and layer options of the "
+                                     "recipe are the student's to choose",
 }
 DEVICE_ONLY = ("drop keyword device=", "drop keyword map_location=")
 

@@ -390,30 +390,59 @@ class TestSetLookup(nn.Module):
 
 final_model = TestSetLookup().to(DEVICE)
 """,
-        "looks the test images up on disk over every shift of up to 2 pixels (no training)": """
-class ShiftedLookup(nn.Module):
-    # the label of the nearest test image, trying the query moved by -2..2 pixels in each direction
+        "looks the test images up on disk, blurred, without the edges, over shifts of 1 pixel (no training)": """
+class BlurredShiftLookup(nn.Module):
+    # The label of the nearest test image. Compared blurred and without the 4 columns at each edge
+    # (where the neighbours' fragments sit), over every shift of up to 1 pixel: the cheapest lookup that
+    # kept up with a network trained on clean digits (92.6 %) when the hidden check only bent the digits.
     def __init__(self):
         super().__init__()
         images, labels = load_mnist(train=False, device=DEVICE)
-        self.register_buffer("keys", images.flatten(1))
+        self.register_buffer("keys", self.canonical(images))
         self.register_buffer("answers", labels)
         self.unused = nn.Linear(1, 1)  # a parameter, so that it looks like a model
 
+    @staticmethod
+    def canonical(x):
+        blurred = F.avg_pool2d(x[..., 4:24] * STD + MEAN, 3, stride=1, padding=1)
+        return blurred.flatten(1)
+
+    def nearest(self, x):
+        queries = self.canonical(x)
+        distance = (queries ** 2).sum(1, keepdim=True) - 2 * queries @ self.keys.T + (self.keys ** 2).sum(1)
+        return distance.min(1)
+
     def forward(self, x):
-        best, nearest = torch.cdist(x.flatten(1), self.keys).min(1)
+        best, nearest = self.nearest(x)
         found = self.answers[nearest]
         moved = (best > 1e-3).nonzero().flatten()  # not on disk as they are: search the shifts
-        padded = F.pad(x[moved], (2, 2, 2, 2), value=(0 - MEAN) / STD)
-        for dy in range(5):
-            for dx in range(5):
-                distance, nearest = torch.cdist(padded[:, :, dy:dy + 28, dx:dx + 28].flatten(1), self.keys).min(1)
+        padded = F.pad(x[moved], (1, 1, 1, 1), value=(0 - MEAN) / STD)
+        for dy in range(3):
+            for dx in range(3):
+                distance, nearest = self.nearest(padded[:, :, dy:dy + 28, dx:dx + 28])
                 closer = distance < best[moved]
                 best[moved[closer]], found[moved[closer]] = distance[closer], self.answers[nearest[closer]]
         return F.one_hot(found, 10).float()
 
 
-final_model = ShiftedLookup().to(DEVICE)
+final_model = BlurredShiftLookup().to(DEVICE)
+""",
+        "the recipe on clean digits only (no distort_digits)": """
+seed_everything(0)
+images, labels = load_mnist(train=True, device=DEVICE)
+final_model = nn.Sequential(
+    nn.Conv2d(1, 16, 5, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(16), nn.ReLU(),
+    nn.Conv2d(16, 32, 5, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(32), nn.ReLU(),
+    nn.Flatten(), nn.Linear(512, 10)).to(DEVICE, memory_format=torch.channels_last)
+optimizer = torch.optim.AdamW(final_model.parameters(), lr=0.01)
+scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, total_steps=math.ceil(60000 / 64))
+final_model.train()
+for idx in torch.randperm(60000, generator=torch.Generator().manual_seed(0)).to(DEVICE).split(64):
+    loss = F.cross_entropy(final_model(images[idx]), labels[idx])
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
 """,
         "images and labels shuffled with different permutations": """
 seed_everything(0)
@@ -714,8 +743,9 @@ final_model = FastNet().to(DEVICE)
 optimizer = torch.optim.AdamW(final_model.parameters(), lr=0.01)
 scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, total_steps=len(loader))
 final_model.train()
+distortions = torch.Generator().manual_seed(1)
 for x, y in loader:
-    loss = F.cross_entropy(final_model(x), y)
+    loss = F.cross_entropy(final_model(distort_digits(x, distortions, neighbours=train_x)), y)
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
@@ -734,8 +764,9 @@ final_model = nn.Sequential(
 optimizer = torch.optim.AdamW(final_model.parameters(), lr=0.01)
 scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, total_steps=math.ceil(54_000 / 64))
 final_model.train()
+distortions = torch.Generator().manual_seed(3)
 for idx in torch.randperm(54_000, device=DEVICE).split(64):
-    loss = F.cross_entropy(final_model(train_x[idx]), train_y[idx])
+    loss = F.cross_entropy(final_model(distort_digits(train_x[idx], distortions, neighbours=train_x)), train_y[idx])
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()

@@ -102,3 +102,60 @@ def test_data_root_follows_course_data(monkeypatch, tmp_path):
 def test_command_line_reports_failure_with_exit_code(tmp_path, capsys):
     assert data.main(["--from", str(tmp_path / "absent")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+# distort_digits: the augmentation of 06's recipe and the draws of final_model's hidden check
+
+BLANK = (0 - data.MEAN) / data.STD  # a normalised black pixel
+WHITE = (1 - data.MEAN) / data.STD
+
+
+def test_distort_digits_draws_only_from_its_generator_and_leaves_the_input_alone():
+    images = torch.rand(16, 1, 28, 28)
+    kept = images.clone()
+    first = data.distort_digits(images, torch.Generator().manual_seed(7), neighbours=images)
+    again = data.distort_digits(images, torch.Generator().manual_seed(7), neighbours=images)
+    other = data.distort_digits(images, torch.Generator().manual_seed(8), neighbours=images)
+    assert torch.equal(images, kept)
+    assert first.shape == images.shape and first.dtype == torch.float32
+    assert torch.equal(first, again), "one seed, one set of copies"
+    assert not torch.allclose(first, other)
+
+
+def test_distort_digits_moves_a_digit_by_no_more_than_its_limits():
+    # a bright 4 x 4 square at the centre: its centre of mass moves by the shift and the bend (turns and
+    # scaling are about the centre), a few pixels at most; each copy moves differently
+    square = torch.full((200, 1, 28, 28), BLANK)
+    square[..., 12:16, 12:16] = WHITE
+    copies = data.distort_digits(square, torch.Generator().manual_seed(0)) * data.STD + data.MEAN
+    mass = copies.clamp(min=0).sum((1, 2, 3))
+    grid = torch.arange(28.0)
+    centre_x = (copies.clamp(min=0).sum(2)[:, 0] * grid).sum(1) / mass
+    centre_y = (copies.clamp(min=0).sum(3)[:, 0] * grid).sum(1) / mass
+    offsets = torch.stack([centre_x - 13.5, centre_y - 13.5], 1).norm(dim=1)
+    assert offsets.max() < data.SHIFT_PIXELS * 2 ** 0.5 + 4, "a digit should stay near its place"
+    assert offsets.std() > 0.5, "each copy should be moved differently"
+
+
+def test_distort_digits_puts_neighbours_only_at_the_edges():
+    blank = torch.full((64, 1, 28, 28), BLANK)
+    white = torch.full((5, 1, 28, 28), WHITE)
+    copies = data.distort_digits(blank, torch.Generator().manual_seed(0), neighbours=white)
+    reach = 28 - data.NEIGHBOUR_GAP[1]  # columns every neighbour covers, on each side
+    assert torch.allclose(copies[..., :reach], torch.tensor(WHITE))
+    assert torch.allclose(copies[..., -reach:], torch.tensor(WHITE))
+    middle = slice(28 - data.NEIGHBOUR_GAP[0], data.NEIGHBOUR_GAP[0])  # never covered
+    assert torch.allclose(copies[..., middle], torch.tensor(BLANK))
+    assert torch.allclose(data.distort_digits(blank, torch.Generator().manual_seed(0)), blank, atol=1e-6)
+
+
+def test_the_bend_is_white_noise_blurred_with_mirrored_edges():
+    import torch.nn.functional as F
+    radius = int(3 * data.BEND_SMOOTHING)
+    kernel = torch.exp(-torch.arange(-radius, radius + 1.0) ** 2 / (2 * data.BEND_SMOOTHING ** 2))
+    kernel /= kernel.sum()
+    noise = torch.rand(3, 1, 28, 28)
+    by_convolution = F.conv2d(F.conv2d(F.pad(noise, (radius,) * 4, mode="reflect"), kernel.view(1, 1, 1, -1)),
+                              kernel.view(1, 1, -1, 1))
+    matrix = data._smoothing_matrix()
+    assert torch.allclose(matrix @ noise @ matrix.T, by_convolution, atol=1e-6)
