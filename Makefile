@@ -26,7 +26,7 @@ SUBMISSIONS ?=
 SCHEDULER ?=
 NB ?=
 
-.PHONY: help setup lab formgrader browser test data release check feedback answers autograde grade-worker clean sandbox bench mutants
+.PHONY: help setup lab formgrader browser test data release check feedback answers autograde grade-worker clean sandbox system-packages bench mutants
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,16 @@ sandbox: ## Install bubblewrap, the grader's sandbox, when missing (needs root a
 	  echo "warning: bubblewrap is not installed, so grading runs student code without filesystem and network"; \
 	  echo "isolation (see docs/SECURITY.md). Install it with: sudo apt-get install bubblewrap"; \
 	fi
+
+# The system packages of sandbox, browser and hub-deps in one apt transaction that needs no Python:
+# .ci/run starts it beside `make setup`'s pip install. Each of those targets still installs its own
+# package when it is missing, so this target is only a head start (it says nothing when it cannot help).
+SYSTEM_PACKAGES ?= bubblewrap:bwrap chromium:chromium nodejs:node npm:npm
+system-packages:
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do command -v "$${pair#*:}" >/dev/null || missing="$$missing $${pair%%:*}"; done; \
+	[ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null || exit 0; \
+	echo "installing$$missing"; \
+	apt-get install -y -qq $$missing >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; }
 
 # The student's lab serves work/, a git-ignored copy of course/ made once and then only merged into
 # (answers kept, old file backed up) when the course changes; the lab's two faces live in lab/.
